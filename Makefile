@@ -1,0 +1,67 @@
+# Two commands set up everything on a fresh machine that has only Python 3.10+:
+#   make lab    JupyterLab on the course index
+#   make test   every test (what CI runs through .ci/run)
+# Other targets: bench, grade, assignments, lint.
+
+PYTHON ?= python3
+VENV   := .venv
+PY     := $(VENV)/bin/python
+STAMP  := $(VENV)/.installed-$(shell cksum pyproject.toml | cut -d' ' -f1)
+ROOT   := $(filter 0,$(shell id -u))
+export PIP_DISABLE_PIP_VERSION_CHECK := 1
+
+.PHONY: lab test bench grade assignments lint graphviz browser install
+
+install: $(STAMP)
+
+$(PY):
+	$(PYTHON) -m venv $(VENV)
+
+$(STAMP): pyproject.toml | $(PY)
+	$(PY) -m pip install -q --upgrade pip
+	$(PY) -m pip install -q -e '.[course,test,bench]'
+	rm -f $(VENV)/.installed-* && touch $@
+
+# Graphviz's `dot` draws the computational graphs. As root on Debian/Ubuntu we install it;
+# anywhere else we stop and say which package to install.
+graphviz:
+	@command -v dot >/dev/null 2>&1 || { \
+	  if [ -n "$(ROOT)" ] && command -v apt-get >/dev/null 2>&1; then \
+	    echo "Installing Graphviz (Debian package 'graphviz')..."; \
+	    DEBIAN_FRONTEND=noninteractive apt-get install -y -q graphviz >/dev/null 2>&1 || \
+	    { apt-get update -q >/dev/null && DEBIAN_FRONTEND=noninteractive apt-get install -y -q graphviz >/dev/null; }; \
+	  else \
+	    echo "Graphviz's 'dot' program is missing. Install the package 'graphviz':" >&2; \
+	    echo "  Debian/Ubuntu: sudo apt-get install graphviz   macOS: brew install graphviz" >&2; \
+	    echo "  conda: conda install -c conda-forge graphviz   Windows: winget install graphviz" >&2; \
+	    exit 1; \
+	  fi; }
+
+# Chromium drives the real-browser test of the lecture notebooks. Optional: without it that test
+# is skipped with a message saying how to get it.
+browser:
+	@command -v chromedriver >/dev/null 2>&1 || { \
+	  if [ -n "$(ROOT)" ] && command -v apt-get >/dev/null 2>&1; then \
+	    echo "Installing Chromium for the browser test (Debian packages 'chromium', 'chromium-driver')..."; \
+	    DEBIAN_FRONTEND=noninteractive apt-get install -y -q chromium chromium-driver >/dev/null 2>&1 || \
+	    { apt-get update -q >/dev/null && DEBIAN_FRONTEND=noninteractive apt-get install -y -q chromium chromium-driver >/dev/null; } || \
+	    echo "Could not install Chromium; the browser test will be skipped."; \
+	  fi; }
+
+lab: install graphviz
+	$(VENV)/bin/jupyter lab $(if $(ROOT),--allow-root) course/index.ipynb
+
+test: install graphviz browser
+	$(PY) -m pytest
+
+bench: install graphviz
+	$(PY) bench/run.py
+
+grade: install graphviz
+	$(VENV)/bin/autodiff-lab grade --sample
+
+assignments: install
+	$(PY) -m grader.release
+
+lint: install
+	$(VENV)/bin/ruff check autodiff_lab grader tests bench

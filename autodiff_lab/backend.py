@@ -1,0 +1,123 @@
+"""Which array library a computation runs on.
+
+The engine never calls numpy directly: every primitive asks its inputs for their array namespace through
+array-api-compat, so the same rules run on numpy, cupy, or any library that follows the array API standard.
+Arrays keep their own library; the *default backend* is only used where no input is an array (Python numbers)
+and by the creation helpers `asarray`, `zeros`, `ones`.
+
+    set_backend("cupy")        # or AUTODIFF_LAB_BACKEND=cupy in the environment
+"""
+
+from __future__ import annotations
+
+import importlib
+import os
+from numbers import Number
+from types import ModuleType
+from typing import Any
+
+import array_api_compat
+
+BACKENDS = ("numpy", "cupy", "array_api_strict")
+
+_default: ModuleType
+_namespace_of_type: dict[type, ModuleType | None] = {}  # None: not an array (a Python number, a shape...)
+_UNSEEN = object()
+
+
+def set_backend(name: str) -> ModuleType:
+    """Make `name` ("numpy", "cupy" or "array_api_strict") the default backend; returns its namespace."""
+    global _default
+    if name not in BACKENDS:
+        raise ValueError(f"unknown backend {name!r}; choose one of {', '.join(BACKENDS)}")
+    try:
+        module = importlib.import_module(name)
+    except ImportError as err:
+        raise ImportError(
+            f"backend {name!r} is not installed ({err}). Install it (e.g. `pip install {name}`; cupy needs a "
+            f"CUDA GPU) or use set_backend('numpy')."
+        ) from None
+    _default = array_api_compat.array_namespace(module.zeros(1))
+    return _default
+
+
+def get_backend() -> ModuleType:
+    """The array-API namespace used where no input is an array."""
+    return _default
+
+
+def is_array(x: Any) -> bool:
+    """True for an array of any supported library (numpy scalars included), False for Python numbers."""
+    return not isinstance(x, Number) and array_api_compat.is_array_api_obj(x)
+
+
+def namespace(*xs: Any) -> ModuleType:
+    """The array-API namespace shared by the arrays among `xs` (Python numbers are ignored).
+
+    Raises a TypeError that says how to fix it when arrays of two libraries are mixed."""
+    found = None
+    for x in xs:
+        xp = _namespace_of_type.get(type(x), _UNSEEN)
+        if xp is _UNSEEN:
+            xp = _namespace_of_type[type(x)] = array_api_compat.array_namespace(x) if is_array(x) else None
+        if xp is None or xp is found:
+            continue
+        if found is not None:
+            raise TypeError(
+                f"this operation mixes arrays of two libraries ({_library(found)} and {_library(xp)}). Move them "
+                f"to one backend first: autodiff_lab.asarray(x) converts to the default backend, "
+                f"autodiff_lab.to_numpy(x) to numpy."
+            )
+        found = xp
+    return _default if found is None else found
+
+
+def _library(xp: ModuleType) -> str:
+    return xp.__name__.removeprefix("array_api_compat.")
+
+
+def shape(x: Any) -> tuple[int, ...]:
+    """The shape of an array or traced value; () for a Python number."""
+    return tuple(getattr(x, "shape", ()))
+
+
+def asarray(x: Any, dtype: Any = None) -> Any:
+    """`x` (numbers, nested lists, or an array of another library) as an array of the default backend."""
+    if is_array(x) and namespace(x) is not _default:
+        x = to_numpy(x)
+    return _default.asarray(x, dtype=dtype)
+
+
+def to_numpy(x: Any) -> Any:
+    """A numpy copy of an array from any backend (cupy arrays are copied from the GPU)."""
+    import numpy
+
+    if hasattr(x, "get") and not isinstance(x, numpy.ndarray):  # cupy
+        return x.get()
+    if isinstance(x, (Number, numpy.ndarray, numpy.generic)):
+        return numpy.asarray(x)
+    return numpy.from_dlpack(x)
+
+
+def scatter_add(xp: ModuleType, shape: tuple[int, ...], index: Any, values: Any) -> Any:
+    """zeros(shape) with `values` added at `index`; repeated integer indices add up (numpy's `add.at`)."""
+    out = xp.zeros(shape, dtype=values.dtype)
+    add_at = getattr(getattr(xp, "add", None), "at", None)
+    if add_at is not None:
+        add_at(out, index, values)
+        return out
+    if _has_integer_array(index):
+        raise NotImplementedError(
+            f"{_library(xp)} has no scatter-add, so the gradient of integer-array indexing cannot be formed "
+            f"there; use numpy or cupy arrays for that step."
+        )
+    out[index] = values  # slices, integers and boolean masks touch each element at most once
+    return out
+
+
+def _has_integer_array(index: Any) -> bool:
+    parts = index if isinstance(index, tuple) else (index,)
+    return any(is_array(p) and "int" in str(p.dtype) for p in parts)
+
+
+set_backend(os.environ.get("AUTODIFF_LAB_BACKEND", "numpy"))

@@ -1,0 +1,84 @@
+"""+ - * / ** and negation, broadcasting like numpy; each VJP undoes the broadcasting with unbroadcast."""
+
+from ..backend import namespace
+from ..backend import shape as shape_of
+from ..primitive import defjvp, defvjp, primitive
+from .elementwise import log, where
+from .reductions import broadcast_to, unbroadcast
+
+
+def broadcast_like(t, ans):
+    """t broadcast to ans's shape: a tangent always has the output's shape."""
+    return t if shape_of(t) == shape_of(ans) else broadcast_to(t, shape_of(ans))
+
+
+@primitive
+def add(x, y):
+    """x + y. Add distributes: both inputs get the upstream gradient unchanged."""
+    return namespace(x, y).add(x, y)
+
+
+defvjp(add, lambda g, ans, x, y: unbroadcast(g, x), lambda g, ans, x, y: unbroadcast(g, y))
+defjvp(add, lambda t, ans, x, y: broadcast_like(t, ans), lambda t, ans, x, y: broadcast_like(t, ans))
+
+
+@primitive
+def subtract(x, y):
+    """x - y."""
+    return namespace(x, y).subtract(x, y)
+
+
+defvjp(subtract, lambda g, ans, x, y: unbroadcast(g, x), lambda g, ans, x, y: unbroadcast(-g, y))
+defjvp(subtract, lambda t, ans, x, y: broadcast_like(t, ans), lambda t, ans, x, y: broadcast_like(-t, ans))
+
+
+@primitive
+def multiply(x, y):
+    """x * y. Multiply swaps: each input's local gradient is the other input."""
+    return namespace(x, y).multiply(x, y)
+
+
+defvjp(multiply, lambda g, ans, x, y: unbroadcast(g * y, x), lambda g, ans, x, y: unbroadcast(g * x, y))
+defjvp(multiply, lambda t, ans, x, y: broadcast_like(t * y, ans), lambda t, ans, x, y: broadcast_like(x * t, ans))
+
+
+@primitive
+def divide(x, y):
+    """x / y. d/dx = 1/y, d/dy = -x/y^2 = -out/y."""
+    return namespace(x, y).divide(x, y)
+
+
+defvjp(divide, lambda g, ans, x, y: unbroadcast(g / y, x), lambda g, ans, x, y: unbroadcast(-g * ans / y, y))
+defjvp(divide, lambda t, ans, x, y: broadcast_like(t / y, ans), lambda t, ans, x, y: broadcast_like(-t * ans / y, ans))
+
+
+@primitive
+def negative(x):
+    """-x."""
+    return namespace(x).negative(x)
+
+
+defvjp(negative, lambda g, ans, x: -g)
+defjvp(negative, lambda t, ans, x: -t)
+
+
+@primitive
+def power(x, y):
+    """x ** y. d/dx = y x^(y-1); d/dy = x^y log x (taken as 0 where x = 0)."""
+    return namespace(x, y).pow(x, y)
+
+
+def _log_base(x):
+    return log(where(x == 0, 1.0, x))
+
+
+defvjp(
+    power,
+    lambda g, ans, x, y: unbroadcast(g * y * x ** (y - 1), x),
+    lambda g, ans, x, y: unbroadcast(g * ans * _log_base(x), y),
+)
+defjvp(
+    power,
+    lambda t, ans, x, y: broadcast_like(t * y * x ** (y - 1), ans),
+    lambda t, ans, x, y: broadcast_like(t * ans * _log_base(x), ans),
+)

@@ -1,0 +1,165 @@
+"""Functions applied entry by entry. Each local derivative is a diagonal Jacobian, so each VJP is just an
+elementwise product with the upstream gradient g (the Jacobian is never built)."""
+
+from ..backend import namespace
+from ..backend import shape as shape_of
+from ..primitive import defjvp, defvjp, primitive
+from ..tracing import raw
+from .reductions import broadcast_to, unbroadcast
+
+
+@primitive
+def exp(x):
+    """e^x. d/dx = e^x, the output itself."""
+    return namespace(x).exp(x)
+
+
+defvjp(exp, lambda g, ans, x: g * ans)
+defjvp(exp, lambda t, ans, x: t * ans)
+
+
+@primitive
+def log(x):
+    """Natural logarithm. d/dx = 1/x."""
+    return namespace(x).log(x)
+
+
+defvjp(log, lambda g, ans, x: g / x)
+defjvp(log, lambda t, ans, x: t / x)
+
+
+@primitive
+def sin(x):
+    """sin x. d/dx = cos x."""
+    return namespace(x).sin(x)
+
+
+@primitive
+def cos(x):
+    """cos x. d/dx = -sin x."""
+    return namespace(x).cos(x)
+
+
+defvjp(sin, lambda g, ans, x: g * cos(x))
+defjvp(sin, lambda t, ans, x: t * cos(x))
+defvjp(cos, lambda g, ans, x: -g * sin(x))
+defjvp(cos, lambda t, ans, x: -t * sin(x))
+
+
+@primitive
+def tanh(x):
+    """tanh x. d/dx = 1 - tanh^2 x."""
+    return namespace(x).tanh(x)
+
+
+defvjp(tanh, lambda g, ans, x: g * (1 - ans * ans))
+defjvp(tanh, lambda t, ans, x: t * (1 - ans * ans))
+
+
+@primitive
+def sigmoid(x):
+    """1 / (1 + e^-x), computed without overflow. d/dx = sigmoid(x) (1 - sigmoid(x))."""
+    xp = namespace(x)
+    e = xp.exp(-xp.abs(x))
+    return xp.where(x >= 0, 1 / (1 + e), e / (1 + e))
+
+
+defvjp(sigmoid, lambda g, ans, x: g * ans * (1 - ans))
+defjvp(sigmoid, lambda t, ans, x: t * ans * (1 - ans))
+
+
+@primitive
+def sqrt(x):
+    """Square root. d/dx = 1 / (2 sqrt x)."""
+    return namespace(x).sqrt(x)
+
+
+defvjp(sqrt, lambda g, ans, x: g / (2 * ans))
+defjvp(sqrt, lambda t, ans, x: t / (2 * ans))
+
+
+@primitive
+def where(condition, x, y):
+    """x where condition holds, else y (broadcasting). The gradient is routed the same way."""
+    return namespace(condition, x, y).where(condition, x, y)
+
+
+defvjp(
+    where,
+    None,
+    lambda g, ans, c, x, y: unbroadcast(where(c, g, 0), x),
+    lambda g, ans, c, x, y: unbroadcast(where(c, 0, g), y),
+)
+defjvp(
+    where,
+    None,
+    lambda t, ans, c, x, y: broadcast_to(where(c, t, 0), shape_of(ans)),
+    lambda t, ans, c, x, y: broadcast_to(where(c, 0, t), shape_of(ans)),
+)
+
+
+@primitive
+def relu(x):
+    """max(x, 0). Subgradient at 0: 0."""
+    return namespace(x).maximum(x, 0)
+
+
+defvjp(relu, lambda g, ans, x: where(x > 0, g, 0))
+defjvp(relu, lambda t, ans, x: where(x > 0, t, 0))
+
+
+def sign(x):
+    """-1, 0 or 1 by the sign of each entry; a constant (its derivative is 0 almost everywhere)."""
+    r = raw(x)
+    return namespace(r).sign(r)
+
+
+@primitive
+def abs(x):
+    """|x|. Subgradient at 0: 0."""
+    return namespace(x).abs(x)
+
+
+defvjp(abs, lambda g, ans, x: g * sign(x))
+defjvp(abs, lambda t, ans, x: t * sign(x))
+
+
+@primitive
+def maximum(x, y):
+    """The larger of x and y, entry by entry (broadcasting): max routes the gradient to the winner.
+    On a tie each side gets half."""
+    return namespace(x, y).maximum(x, y)
+
+
+def _route(v, mine, theirs):
+    return where(mine == theirs, v / 2, where(mine > theirs, v, 0))
+
+
+defvjp(
+    maximum,
+    lambda g, ans, x, y: unbroadcast(_route(g, x, y), x),
+    lambda g, ans, x, y: unbroadcast(_route(g, y, x), y),
+)
+defjvp(
+    maximum,
+    lambda t, ans, x, y: broadcast_to(_route(t, x, y), shape_of(ans)),
+    lambda t, ans, x, y: broadcast_to(_route(t, y, x), shape_of(ans)),
+)
+
+
+@primitive
+def logaddexp(x, y):
+    """log(e^x + e^y) without overflow (broadcasting). d/dx = e^(x - out)."""
+    return namespace(x, y).logaddexp(x, y)
+
+
+defvjp(
+    logaddexp,
+    lambda g, ans, x, y: unbroadcast(g * exp(x - ans), x),
+    lambda g, ans, x, y: unbroadcast(g * exp(y - ans), y),
+)
+defjvp(
+    logaddexp,
+    lambda t, ans, x, y: broadcast_to(t * exp(x - ans), shape_of(ans)),
+    lambda t, ans, x, y: broadcast_to(t * exp(y - ans), shape_of(ans)),
+)

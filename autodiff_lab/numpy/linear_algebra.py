@@ -1,0 +1,53 @@
+"""Matrix products. For y = x @ w with upstream gradient g (shaped like y): dL/dx = g @ w.T and
+dL/dw = x.T @ g; each has its input's shape, and the (huge) Jacobian dy/dx is never formed."""
+
+from ..backend import namespace
+from ..backend import shape as shape_of
+from ..primitive import defjvp, defvjp, primitive
+from .arithmetic import multiply
+from .reductions import unbroadcast
+from .shapes import expand_dims, matrix_transpose, reshape
+
+
+@primitive
+def matmul(x, y):
+    """x @ y, with numpy's rules: 1-D operands are vectors, extra leading axes are stacks of matrices."""
+    return namespace(x, y).matmul(x, y)
+
+
+def _as_matrices(g, x, y):
+    """Treat a 1-D x as a row and a 1-D y as a column (and give g the matching axes), so that one
+    formula covers every case."""
+    if len(shape_of(x)) == 1:
+        x, g = reshape(x, (1, -1)), expand_dims(g, -2)
+    if len(shape_of(y)) == 1:
+        y, g = reshape(y, (-1, 1)), expand_dims(g, -1)
+    return g, x, y
+
+
+def _matmul_vjp_x(g, ans, x, y):
+    g2, x2, y2 = _as_matrices(g, x, y)
+    return reshape(unbroadcast(g2 @ matrix_transpose(y2), x2), shape_of(x))
+
+
+def _matmul_vjp_y(g, ans, x, y):
+    g2, x2, y2 = _as_matrices(g, x, y)
+    return reshape(unbroadcast(matrix_transpose(x2) @ g2, y2), shape_of(y))
+
+
+defvjp(matmul, _matmul_vjp_x, _matmul_vjp_y)
+defjvp(matmul, lambda t, ans, x, y: matmul(t, y), lambda t, ans, x, y: matmul(x, t))
+
+
+def dot(x, y):
+    """numpy's dot for arrays of up to 2 dimensions: a product with a scalar, the inner product of vectors,
+    or a matrix product."""
+    nx, ny = len(shape_of(x)), len(shape_of(y))
+    if nx == 0 or ny == 0:
+        return multiply(x, y)
+    if nx > 2 or ny > 2:
+        raise ValueError(
+            f"anp.dot takes arrays of at most 2 dimensions (got {nx} and {ny}); use anp.matmul for stacks of "
+            f"matrices"
+        )
+    return matmul(x, y)

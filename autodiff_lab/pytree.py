@@ -1,0 +1,85 @@
+"""Nested containers of arrays ("pytrees", as JAX calls them).
+
+`grad(loss)(params)` works when `params` is a list, tuple or dict of arrays, nested to any depth: the
+transformations flatten the container into a list of leaves, work on the leaves, and rebuild the same
+structure around the results. None is an empty container; anything else is a leaf.
+"""
+
+from __future__ import annotations
+
+from typing import Any, Callable, NamedTuple
+
+
+class TreeDef(NamedTuple):
+    """The shape of a container: its type, its dict keys (if any) and the TreeDefs of its children.
+    A leaf has kind None."""
+
+    kind: type | None
+    keys: tuple = ()
+    children: tuple = ()
+
+
+LEAF = TreeDef(None)
+
+
+def tree_flatten(tree: Any) -> tuple[list, TreeDef]:
+    """(leaves in order, structure) of a nested list/tuple/dict."""
+    leaves: list = []
+    return leaves, _flatten(tree, leaves)
+
+
+def _flatten(tree: Any, leaves: list) -> TreeDef:
+    if isinstance(tree, dict):
+        keys = tuple(tree)
+        return TreeDef(type(tree), keys, tuple(_flatten(tree[k], leaves) for k in keys))
+    if isinstance(tree, (list, tuple)):
+        return TreeDef(type(tree), (), tuple(_flatten(child, leaves) for child in tree))
+    if tree is None:
+        return TreeDef(type(None))
+    leaves.append(tree)
+    return LEAF
+
+
+def tree_unflatten(treedef: TreeDef, leaves: list) -> Any:
+    """The inverse of tree_flatten: put `leaves` back into the structure `treedef`."""
+    it = iter(leaves)
+    return _build(treedef, it)
+
+
+def _build(treedef: TreeDef, leaves: Any) -> Any:
+    kind = treedef.kind
+    if kind is None:
+        return next(leaves)
+    if kind is type(None):
+        return None
+    children = [_build(child, leaves) for child in treedef.children]
+    if issubclass(kind, dict):
+        return kind(zip(treedef.keys, children))
+    if hasattr(kind, "_fields"):  # a namedtuple
+        return kind(*children)
+    return kind(children)
+
+
+def tree_map(f: Callable, tree: Any, *rest: Any) -> Any:
+    """Apply f to each leaf (and the matching leaves of `rest`, which must have the same structure)."""
+    leaves, treedef = tree_flatten(tree)
+    others = [tree_flatten(r) for r in rest]
+    for other_leaves, other_def in others:
+        if other_def != treedef:
+            raise ValueError(f"tree structures differ: {describe(treedef)} vs {describe(other_def)}")
+    return tree_unflatten(treedef, [f(*xs) for xs in zip(leaves, *(o[0] for o in others))])
+
+
+def describe(treedef: TreeDef) -> str:
+    """A short readable form of a structure, e.g. `[*, {'w': *, 'b': *}]`."""
+    kind = treedef.kind
+    if kind is None:
+        return "*"
+    if kind is type(None):
+        return "None"
+    inner = [describe(c) for c in treedef.children]
+    if issubclass(kind, dict):
+        return "{" + ", ".join(f"{k!r}: {v}" for k, v in zip(treedef.keys, inner)) + "}"
+    if issubclass(kind, list):
+        return "[" + ", ".join(inner) + "]"
+    return "(" + ", ".join(inner) + ("," if len(inner) == 1 else "") + ")"

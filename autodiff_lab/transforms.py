@@ -1,0 +1,273 @@
+"""The transformations, named as in JAX: grad, value_and_grad, vjp, jvp, jacrev, jacfwd, hessian, hvp.
+
+Reverse mode (vjp) runs f on Boxes, which record the graph of the computation, then walks that graph backwards
+from the output, calling each primitive's VJP rule: the gradient flowing into a box is passed through the
+box's local derivative to its parents, without ever building a Jacobian. Forward mode (jvp) runs f on Duals, which
+carry tangents forward. Arguments may be arrays, numbers, or nested lists / tuples / dicts of them.
+"""
+
+from __future__ import annotations
+
+import functools
+import operator
+from typing import Any, Callable, Sequence
+
+from . import numpy as anp
+from .backend import is_array, namespace, shape
+from .pytree import describe, tree_flatten, tree_unflatten
+from .tracing import Box, Dual, cycle_collector_paused, new_level, raw
+
+
+# ----------------------------------------------------------------------------------------------- reverse mode
+def vjp(f: Callable, *primals: Any, has_aux: bool = False) -> tuple:
+    """(f(*primals), vjp_fn), where vjp_fn(v) = v^T J: a tuple with one cotangent per primal, each shaped like
+    that primal. v has the shape (and structure) of f's output. With has_aux, f returns (output, aux) and vjp
+    returns (output, vjp_fn, aux)."""
+    return _vjp(f, primals, "vjp", range(len(primals)), has_aux)
+
+
+def _vjp(f: Callable, primals: tuple, transform: str, positions: Sequence[int], has_aux: bool = False) -> tuple:
+    _check_differentiable(primals, transform, positions)
+    leaves, treedef = tree_flatten(primals)
+    with new_level() as level:
+        inputs = [Box(x, level) for x in leaves]
+        out = f(*tree_unflatten(treedef, inputs))
+    if has_aux:
+        if not (isinstance(out, tuple) and len(out) == 2):
+            raise TypeError(f"{transform} with has_aux=True needs f to return a pair (output, auxiliary data)")
+        out, aux = out
+    out_leaves, out_def = tree_flatten(out)
+    ours = [isinstance(o, Box) and o.level == level for o in out_leaves]
+    out_values = [o.value if mine else o for o, mine in zip(out_leaves, ours)]
+
+    def vjp_fn(cotangent: Any) -> tuple:
+        ct_leaves, ct_def = tree_flatten(cotangent)
+        if ct_def != out_def:
+            raise ValueError(
+                f"the cotangent passed to vjp_fn has structure {describe(ct_def)}, but f returned "
+                f"{describe(out_def)}; pass one array per output, shaped like it"
+            )
+        for value, ct in zip(out_values, ct_leaves):
+            if shape(ct) != shape(value):
+                raise ValueError(
+                    f"the cotangent passed to vjp_fn has shape {shape(ct)}, but f's output has shape "
+                    f"{shape(value)}; a cotangent has the shape of the output"
+                )
+        seeds = [(o, ct) for o, ct, mine in zip(out_leaves, ct_leaves, ours) if mine]
+        with cycle_collector_paused():
+            cotangents = backward_pass(seeds)
+        grads = [cotangents[x] if x in cotangents else anp.zeros_like(x.value) for x in inputs]
+        return tree_unflatten(treedef, grads)
+
+    result = (tree_unflatten(out_def, out_values), vjp_fn)
+    if has_aux:
+        aux_leaves, aux_def = tree_flatten(aux)
+        unboxed = [a.value if isinstance(a, Box) and a.level == level else a for a in aux_leaves]
+        result += (tree_unflatten(aux_def, unboxed),)
+    return result
+
+
+def backward_pass(seeds: list[tuple[Box, Any]], keep_all: bool = False) -> dict[Box, Any]:
+    """Reverse accumulation: {box: dL/d(box's value)} for the boxes the seeds depend on.
+
+    Boxes are visited newest first. A box's children were all made after it, so when its turn comes every
+    child has added its share and the box's gradient is complete; its VJP rules then hand a share to each
+    parent (parent gradient += VJP(box gradient)). Only the inputs' entries are kept unless keep_all."""
+    cotangents: dict[Box, Any] = {}
+    for box, g in seeds:
+        cotangents[box] = cotangents[box] + g if box in cotangents else g
+    for box in toposort([box for box, _ in seeds]):
+        if not box.parents:
+            continue
+        g = cotangents[box] if keep_all else cotangents.pop(box)
+        primitive, ans, args, kwargs = box.primitive, box.value, box.args, box.kwargs
+        for argnum, parent in zip(box.argnums, box.parents):
+            parent_g = primitive.apply_vjp_rule(argnum, g, ans, args, kwargs)
+            cotangents[parent] = cotangents[parent] + parent_g if parent in cotangents else parent_g
+    return cotangents
+
+
+def toposort(end_boxes: list[Box]) -> list[Box]:
+    """The boxes the end boxes depend on, newest first, so each box comes before all of its parents."""
+    seen = set(end_boxes)
+    stack = list(seen)
+    while stack:
+        for parent in stack.pop().parents:
+            if parent not in seen:
+                seen.add(parent)
+                stack.append(parent)
+    return sorted(seen, key=operator.attrgetter("seq"), reverse=True)
+
+
+def value_and_grad(f: Callable, argnums: int | tuple[int, ...] = 0, has_aux: bool = False) -> Callable:
+    """A function returning (f(*args), gradient of f with respect to args[argnums]).
+
+    f must return a scalar; with has_aux=True it returns (scalar, aux) and the value is that pair. With a
+    tuple argnums the gradient is a tuple, one entry per chosen argument."""
+
+    @functools.wraps(f)
+    def value_and_grad_f(*args: Any, **kwargs: Any) -> tuple[Any, Any]:
+        positions = _positions(argnums, len(args), "grad")
+
+        def f_of_chosen(*chosen: Any) -> Any:
+            return f(*_substitute(args, positions, chosen), **kwargs)
+
+        value, f_vjp, *aux = _vjp(f_of_chosen, tuple(args[i] for i in positions), "grad", positions, has_aux)
+        if shape(value) != () or not (is_array(raw(value)) or isinstance(raw(value), (int, float))):
+            what = f"shape {shape(value)}" if is_array(raw(value)) else f"a {type(value).__name__}"
+            raise TypeError(
+                f"grad needs f to return a scalar, but it returned {what}. Reduce the output to one number "
+                f"(e.g. anp.sum or anp.mean), or use jacrev / vjp to differentiate a non-scalar output."
+            )
+        grads = f_vjp(anp.ones_like(value))
+        grads = grads[0] if isinstance(argnums, int) else grads
+        return ((value, aux[0]) if has_aux else value), grads
+
+    return value_and_grad_f
+
+
+def grad(f: Callable, argnums: int | tuple[int, ...] = 0, has_aux: bool = False) -> Callable:
+    """The gradient of scalar-valued f with respect to args[argnums], in the structure of those arguments.
+    With has_aux=True, f returns (scalar, aux) and grad returns (gradient, aux)."""
+    value_and_grad_f = value_and_grad(f, argnums, has_aux)
+
+    @functools.wraps(f)
+    def grad_f(*args: Any, **kwargs: Any) -> Any:
+        value, grads = value_and_grad_f(*args, **kwargs)
+        return (grads, value[1]) if has_aux else grads
+
+    return grad_f
+
+
+# ----------------------------------------------------------------------------------------------- forward mode
+def jvp(f: Callable, primals: Sequence, tangents: Sequence) -> tuple[Any, Any]:
+    """(f(*primals), J @ tangents): the output and its tangent (directional derivative along `tangents`)."""
+    if not isinstance(primals, (tuple, list)) or not isinstance(tangents, (tuple, list)):
+        raise TypeError("jvp takes primals and tangents as tuples: jvp(f, (x,), (t,))")
+    primals, tangents = tuple(primals), tuple(tangents)
+    _check_differentiable(primals, "jvp", range(len(primals)))
+    p_leaves, p_def = tree_flatten(primals)
+    t_leaves, t_def = tree_flatten(tangents)
+    if p_def != t_def:
+        raise ValueError(f"tangents have structure {describe(t_def)}, primals {describe(p_def)}; they must match")
+    for p, t in zip(p_leaves, t_leaves):
+        if shape(p) != shape(t):
+            raise ValueError(f"a tangent has shape {shape(t)} but its primal has shape {shape(p)}; they must match")
+    with new_level() as level:
+        out = f(*tree_unflatten(p_def, [Dual(p, t, level) for p, t in zip(p_leaves, t_leaves)]))
+    out_leaves, out_def = tree_flatten(out)
+    ours = [isinstance(o, Dual) and o.level == level for o in out_leaves]
+    primals_out = [o.value if mine else o for o, mine in zip(out_leaves, ours)]
+    tangents_out = [o.tangent if mine else anp.zeros_like(o) for o, mine in zip(out_leaves, ours)]
+    return tree_unflatten(out_def, primals_out), tree_unflatten(out_def, tangents_out)
+
+
+# ------------------------------------------------------------------------------------ Jacobians and Hessians
+def jacrev(f: Callable, argnums: int | tuple[int, ...] = 0) -> Callable:
+    """The Jacobian J[i..., j...] = d out[i...] / d x[j...] by reverse mode: one vjp per output element,
+    so it is cheap when the output is small. Shape: out.shape + x.shape."""
+
+    def jacrev_f(*args: Any) -> Any:
+        positions = _positions(argnums, len(args), "jacrev")
+        out, f_vjp = _vjp(lambda *c: f(*_substitute(args, positions, c)), tuple(args[i] for i in positions),
+                          "jacrev", positions)
+        rows = [f_vjp(e) for e in _basis(out)]
+        jacs = tuple(_assemble([row[k] for row in rows], 0, shape(out), shape(args[i]), out)
+                     for k, i in enumerate(positions))
+        return jacs[0] if isinstance(argnums, int) else jacs
+
+    return jacrev_f
+
+
+def jacfwd(f: Callable, argnums: int | tuple[int, ...] = 0) -> Callable:
+    """The Jacobian by forward mode: one jvp per input element, so it is cheap when the input is small.
+    Same shape as jacrev: out.shape + x.shape."""
+
+    def jacfwd_f(*args: Any) -> Any:
+        positions = _positions(argnums, len(args), "jacfwd")
+        chosen = tuple(args[i] for i in positions)
+        zeros = [anp.zeros_like(x) for x in chosen]
+        jacs = []
+        for k, x in enumerate(chosen):
+            columns, out = [], None
+            for e in _basis(x):
+                tangents = zeros[:k] + [e] + zeros[k + 1:]
+                out, column = jvp(lambda *c: f(*_substitute(args, positions, c)), chosen, tangents)
+                columns.append(column)
+            jacs.append(_assemble(columns, -1, shape(out), shape(x), out))
+        return jacs[0] if isinstance(argnums, int) else tuple(jacs)
+
+    return jacfwd_f
+
+
+def hessian(f: Callable, argnums: int = 0) -> Callable:
+    """The matrix of second derivatives of scalar f, jacfwd(jacrev(f)): shape x.shape + x.shape."""
+    return jacfwd(jacrev(f, argnums), argnums)
+
+
+def hvp(f: Callable, primals: Sequence, tangents: Sequence) -> tuple:
+    """The Hessian of scalar f times tangents, without forming the Hessian (forward-over-reverse: the JVP of
+    the gradient). Returns one array per primal."""
+    return jvp(grad(f, argnums=tuple(range(len(primals)))), tuple(primals), tuple(tangents))[1]
+
+
+# ------------------------------------------------------------------------------------------------ helpers
+def _basis(x: Any) -> list:
+    """The standard basis e_0, e_1, ... of x's space, each shaped like x."""
+    r = raw(x)
+    xp = namespace(r)
+    size = 1
+    for n in shape(r):
+        size *= n
+    eye = xp.eye(size, dtype=r.dtype if is_array(r) else None)
+    return [xp.reshape(eye[i, :], shape(r)) for i in range(size)]
+
+
+def _assemble(parts: list, axis: int, out_shape: tuple, in_shape: tuple, like: Any) -> Any:
+    """Stack rows (axis 0) or columns (axis -1) of a Jacobian and shape it out_shape + in_shape."""
+    if not parts:
+        return namespace(raw(like)).zeros(out_shape + in_shape)
+    flat = [anp.reshape(p, (-1,)) for p in parts]
+    return anp.reshape(anp.stack(flat, axis=axis), out_shape + in_shape)
+
+
+def _positions(argnums: int | tuple[int, ...], nargs: int, transform: str) -> tuple[int, ...]:
+    positions = (argnums,) if isinstance(argnums, int) else tuple(argnums)
+    for i in positions:
+        if not isinstance(i, int) or not -nargs <= i < nargs:
+            raise ValueError(
+                f"{transform}: argnums={argnums!r} asks for argument {i}, but the function was called with "
+                f"{nargs} positional argument{'s' if nargs != 1 else ''} (valid: 0 to {nargs - 1})."
+            )
+    return tuple(i % nargs for i in positions)
+
+
+def _substitute(args: tuple, positions: tuple[int, ...], chosen: tuple) -> list:
+    args = list(args)
+    for i, c in zip(positions, chosen):
+        args[i] = c
+    return args
+
+
+def _check_differentiable(primals: tuple, transform: str, positions: Sequence[int]) -> None:
+    """Integers and booleans have no derivative: say so, and how to fix it, before tracing."""
+    for position, primal in zip(positions, primals):
+        for leaf in tree_flatten(primal)[0]:
+            r = raw(leaf)
+            if isinstance(r, (bool, int)):
+                kind = f"the Python {type(r).__name__} {r!r}"
+            elif isinstance(r, (float, complex)):
+                continue
+            elif is_array(r):
+                if namespace(r).isdtype(r.dtype, ("real floating", "complex floating")):
+                    continue
+                kind = f"an array of dtype {r.dtype}"
+            else:
+                raise TypeError(
+                    f"{transform}: argument {position} holds a {type(r).__name__}, which cannot be "
+                    f"differentiated; pass arrays, floats, or lists / tuples / dicts of them."
+                )
+            raise TypeError(
+                f"{transform}: argument {position} is {kind}, but only floating-point inputs can be "
+                f"differentiated. Pass a float instead (2.0 rather than 2, or x.astype(float))."
+            )
