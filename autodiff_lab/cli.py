@@ -1,0 +1,37 @@
+"""`autodiff-lab`, the command line. Thin: each subcommand lives in its own module, which parses its
+arguments and calls the library; this file only routes to it.
+
+    autodiff-lab draw "log(a*b)" --at a=2 b=3 -o g.svg      (autodiff_lab/viz/command.py)
+    autodiff-lab grade A1 --submissions DIR                  (grader/command.py)
+"""
+
+from __future__ import annotations
+
+import argparse
+import importlib
+import sys
+
+COMMANDS = {
+    "draw": "autodiff_lab.viz.command",
+    "grade": "grader.command",
+}
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="autodiff-lab", description="Automatic differentiation, drawn and graded.")
+    subparsers = parser.add_subparsers(dest="command", required=True, metavar="{" + ",".join(COMMANDS) + "}")
+    for name, module_name in COMMANDS.items():
+        try:
+            module = importlib.import_module(module_name)
+        except ImportError as err:
+            subparsers.add_parser(name, help=f"(unavailable: {err})")
+            continue
+        module.register(subparsers)
+    args = parser.parse_args(argv)
+    if not hasattr(args, "run"):
+        parser.error(f"'{args.command}' is unavailable here; reinstall the project with `make install`")
+    return args.run(args) or 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
