@@ -52,8 +52,11 @@ def collect(path: Path, assignment: str, notebook: str, scratch: Path, *, patter
     if len(dirs) == 1 and not [p for p in entries if p.suffix == ".ipynb"] and not is_student_folder(dirs[0], assignment, notebook):
         return collect(dirs[0], assignment, notebook, scratch, pattern=pattern, max_bytes=max_bytes)
     found: dict[str, Submission] = {}
+    nbgrader_layout = any((d / assignment).is_dir() for d in dirs)
     for d in dirs:
-        folder = d / assignment if (d / assignment).is_dir() else d
+        if nbgrader_layout and not (d / assignment).is_dir():
+            continue    # this student submitted other assignments, not this one
+        folder = d / assignment if nbgrader_layout else d
         found[safe_id(d.name)] = from_folder(safe_id(d.name), folder, notebook, max_bytes)
     regex = re.compile(pattern)
     for nb in (p for p in entries if p.is_file() and p.suffix == ".ipynb"):

@@ -197,7 +197,7 @@ class Probe:
 
         label = title or (f"{what} for {self.arg_name(argnum)}" if argnum is not None else what)
         report = compare(as_array(expected), got, what=what, name=self.student_label, argnum=argnum,
-                         rtol=self.rtol, atol=self.atol, check_dtype=False)
+                         rtol=self.rtol, atol=self.atol, kind=self.kind, check_dtype=False)
         return Check(bool(report.ok), label, str(report), _jsonable(report.to_dict()))
 
     # -- the interface the pipeline uses
