@@ -64,6 +64,9 @@ def collect(path: Path, assignment: str, notebook: str, scratch: Path, *, patter
         if not m:
             continue
         student = safe_id(m.group("student"))
+        if nb.is_symlink():
+            found[student] = Submission(student, problem="the notebook is a symbolic link; submit the file itself")
+            continue
         folder = scratch / "collected" / student
         shutil.rmtree(folder, ignore_errors=True)
         folder.mkdir(parents=True)
@@ -78,6 +81,11 @@ def is_student_folder(d: Path, assignment: str, notebook: str) -> bool:
 
 
 def from_folder(student: str, folder: Path, notebook: str, max_bytes: int) -> Submission:
+    links = [p for p in folder.rglob("*") if p.is_symlink()]
+    if links or folder.is_symlink():
+        return Submission(student, folder, problem="the submission contains symbolic links "
+                          f"({', '.join(str(p.relative_to(folder)) for p in links[:3]) or folder.name}); "
+                          "submit the files themselves")
     files = [p for p in sorted(folder.rglob("*")) if p.is_file() and ".ipynb_checkpoints" not in p.parts]
     size = sum(p.stat().st_size for p in files)
     sub = Submission(student, folder, fingerprint=fingerprint(folder, files))

@@ -14,6 +14,7 @@ from .config import PACKAGE
 
 SAMPLE = PACKAGE / "sample" / "submitted"
 DEFAULT_OUT = PACKAGE / "out"
+SAMPLE_CELL_TIMEOUT = 10   # the sample class's endless loop need not hold the demo up for the full 30 s
 
 
 def register(subparsers) -> None:
@@ -45,7 +46,8 @@ def run(args: argparse.Namespace) -> int:
         return 2
     else:
         wanted, submissions = [args.assignment], args.submissions
-    overrides = {"Sandbox": {"cell_timeout": args.cell_timeout}} if args.cell_timeout else {}
+    timeout = args.cell_timeout or (SAMPLE_CELL_TIMEOUT if args.sample else None)
+    overrides = {"Sandbox": {"cell_timeout": timeout}} if timeout else {}
     kwargs = {"pattern": args.pattern} if args.pattern else {}
     for assignment in wanted:
         try:

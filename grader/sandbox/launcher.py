@@ -90,7 +90,8 @@ def build_root(cfg: dict) -> None:
     tmpfs(root, cfg["home"], cfg["work_size"], "0700", uid)
     work = inside(root, cfg["work"])
     if cfg.get("files"):
-        shutil.copytree(cfg["files"], work, dirs_exist_ok=True)
+        shutil.copytree(cfg["files"], work, symlinks=True, dirs_exist_ok=True)  # links stay links: no reading
+                                                                              # their targets with our rights
     os.makedirs(work, exist_ok=True)
     for dirpath, dirnames, filenames in os.walk(inside(root, cfg["home"])):
         for name in [dirpath] + [os.path.join(dirpath, n) for n in dirnames + filenames]:
