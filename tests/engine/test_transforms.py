@@ -158,13 +158,14 @@ def test_traced_values_behave_like_arrays(arr, close):
 def test_indexing_slices_integer_arrays_with_repeats_and_masks(arr, close):
     x = arr([1.0, 2.0, 3.0, 4.0])
     assert close(grad(lambda x: anp.sum(x[1:3] ** 2))(x), [0, 4, 6, 0])
-    idx = np.array([0, 0, 3])
+    idx = arr([0, 0, 3], dtype="int64")
     assert close(grad(lambda x: anp.sum(x[idx]))(x), [2, 0, 0, 1])
     assert close(grad(lambda x: anp.sum(x[x > 2.5]))(x), [0, 0, 1, 1])
     assert close(grad(lambda x: anp.sum(x[::2]))(x), [1, 0, 1, 0])  # select even elements
     assert close(hessian(lambda x: anp.sum(x[idx] ** 3))(x), np.diag([12.0, 0, 0, 24.0]))
 
 
+@pytest.mark.skipif(not ad.get_backend().__name__.endswith("numpy"), reason="numpy interoperability")
 def test_numpy_arrays_on_the_left_of_operators(arr, close):
     c = np.array([2.0, 3.0])
     assert close(grad(lambda x: anp.sum(c * x + c / x - c**x))(arr([1.0, 2.0])),
