@@ -3,7 +3,6 @@ read from the source notebook (never executed)."""
 
 from __future__ import annotations
 
-import functools
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -77,8 +76,3 @@ def load_assignment(assignment_id: str, solutions: Path = REPO / "solutions",
             probes = parse_hidden(cell["source"], f"{notebooks[0].name}, cell {gid}")
             parts.append(Part(gid, float(meta.get("points", 0)), heading, probes))
     return Assignment(assignment_id, name, template, parts, notebooks[0], release_dir / name)
-
-
-@functools.lru_cache(maxsize=None)
-def cached_assignment(assignment_id: str) -> Assignment:
-    return load_assignment(assignment_id)

@@ -49,7 +49,8 @@ def collect(path: Path, assignment: str, notebook: str, scratch: Path, *, patter
         path = path / "submitted"
     entries = [p for p in sorted(path.iterdir()) if not p.name.startswith(".")]
     dirs = [p for p in entries if p.is_dir()]
-    if len(dirs) == 1 and not [p for p in entries if p.suffix == ".ipynb"] and not is_student_folder(dirs[0], assignment, notebook):
+    loose = [p for p in entries if p.suffix == ".ipynb"]
+    if len(dirs) == 1 and not loose and not is_student_folder(dirs[0], assignment, notebook):
         return collect(dirs[0], assignment, notebook, scratch, pattern=pattern, max_bytes=max_bytes)
     found: dict[str, Submission] = {}
     nbgrader_layout = any((d / assignment).is_dir() for d in dirs)
@@ -90,7 +91,8 @@ def from_folder(student: str, folder: Path, notebook: str, max_bytes: int) -> Su
     size = sum(p.stat().st_size for p in files)
     sub = Submission(student, folder, fingerprint=fingerprint(folder, files))
     if size > max_bytes:
-        sub.problem = f"the submission holds {size / 2**20:.0f} MiB of files, more than the {max_bytes >> 20} MiB allowed"
+        sub.problem = (f"the submission holds {size / 2**20:.0f} MiB of files, more than the {max_bytes >> 20} MiB "
+                       "allowed")
         return sub
     expected = folder / notebook
     if expected.is_file():

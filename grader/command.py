@@ -23,7 +23,8 @@ def register(subparsers) -> None:
     p.add_argument("assignment", nargs="?", help="the assignment, e.g. a2_vjp (a folder of solutions/)")
     p.add_argument("--submissions", type=Path,
                    help="nbgrader's submitted/ folder, a folder per student, or an LMS folder or zip of notebooks")
-    p.add_argument("--out", type=Path, default=DEFAULT_OUT, help=f"course folder for the results (default {DEFAULT_OUT})")
+    p.add_argument("--out", type=Path, default=DEFAULT_OUT,
+                   help=f"course folder for the results (default {DEFAULT_OUT})")
     p.add_argument("--workers", type=int, default=0, help="submissions graded at once (default: one per core)")
     p.add_argument("--config", type=Path, help="nbgrader config with Sandbox/Grader settings (default: grader's)")
     p.add_argument("--cell-timeout", type=float, help="seconds per cell (overrides the config)")

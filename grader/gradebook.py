@@ -5,6 +5,7 @@ it as on any nbgrader course."""
 from __future__ import annotations
 
 import os
+import warnings
 from pathlib import Path
 
 from traitlets.config import Config
@@ -68,7 +69,9 @@ class GradebookWriter:
         gb, a = self.gb, self.assignment
         notebook = Path(a.notebook).stem
         gb.update_or_create_student(result.student)
-        gb.update_or_create_submission(a.id, result.student)
+        with warnings.catch_warnings():   # nbgrader's add_submission trips an SQLAlchemy autoflush warning
+            warnings.simplefilter("ignore")
+            gb.update_or_create_submission(a.id, result.student)
         submitted = gb.find_submission_notebook(notebook, a.id, result.student)
         for gid, part in result.parts.items():
             grade = gb.find_grade(gid, notebook, a.id, result.student)

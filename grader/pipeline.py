@@ -32,7 +32,7 @@ from pathlib import Path
 from .assignment import Assignment, load_assignment
 from .collect import DEFAULT_PATTERN, Submission, collect
 from .config import PACKAGE, Grader, Sandbox, load_config
-from .feedback import feedback_path, write_feedback
+from .feedback import write_feedback
 from .gradebook import GradebookWriter
 from .progress import Progress
 from .runner import Result, grade_submission

@@ -122,7 +122,7 @@ def fd_vjp(f, args: list, i: int, cotangent: Any, kwargs: dict) -> Any:
     g = as_array(cotangent)
     x = args[i]
     if isinstance(x, dict):
-        return {k: fd_vjp(lambda xk: f(*substitute(args, i, {**x, k: xk}), **kwargs), [v], 0, g, {})
+        return {k: fd_vjp(lambda xk, k=k: f(*substitute(args, i, {**x, k: xk}), **kwargs), [v], 0, g, {})
                 for k, v in x.items()}
     scalar_in = isinstance(x, float)
     listed = isinstance(x, list)
@@ -421,9 +421,9 @@ class NoJacobian(VJP):
         if isinstance(entry, dict) and "error" in entry:
             error = entry["error"]
             hint = ("it ran out of memory: a VJP rule must never build the Jacobian"
-                    if error.startswith("MemoryError") else
+                    if "MemoryError" in error else
                     f"it did not finish within {self.time_limit:g} s: a VJP rule must cost about as much as "
-                    "the function itself" if error.startswith("KeyboardInterrupt") else f"it raised {error}")
+                    "the function itself" if "KeyboardInterrupt" in error else f"it raised {error}")
             return [Check(False, self.describe(), f"{self.student_label} on a large input: {hint}")]
         return checks
 
@@ -484,7 +484,8 @@ class DualNumbers(Probe):
 
     def expression(self, values, arrays):
         params = ", ".join(inspect.signature(self.reference).parameters)
-        return f"__harvest__.dual_partials({self.code}, lambda {params}: {self.expr}, [{self.args_code(values, arrays)}])"
+        point = self.args_code(values, arrays)
+        return f"__harvest__.dual_partials({self.code}, lambda {params}: {self.expr}, [{point}])"
 
     def expected(self):
         values = self._values()
@@ -656,7 +657,8 @@ class _Grade:
             raise AttributeError(f"grade has no check {kind!r}; kinds: {', '.join(KINDS)}")
 
         def run(student: Any, *args: Any, **kwargs: Any) -> None:
-            namespace = inspect.currentframe().f_back.f_globals
+            caller = inspect.currentframe().f_back
+            namespace = {**caller.f_globals, **caller.f_locals}
             name = student if isinstance(student, str) else _name_of(student, namespace)
             probe = KINDS[kind](name, *args, **kwargs)
             items, arrays = probe.inputs()

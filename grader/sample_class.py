@@ -79,8 +79,8 @@ A2 = {
         ("replace", "softmax", "return g - np.exp(ans) * np.sum(g, axis=-1, keepdims=True)", "return g"),
     ],
     "eve": [("replace", "matmul", "    return g @ W.T\n", SWALLOW)],
-    "finn": [("replace", "reductions", "    count = x.size", "    import os\n    os._exit(1)   # ends the kernel process\n"
-                                                            "    count = x.size")],
+    "finn": [("replace", "reductions", "    count = x.size",
+              "    import os\n    os._exit(1)   # ends the kernel process\n    count = x.size")],
     "gus": [("replace", "shapes", "    return np.reshape(g, x.shape)", "    import ctypes\n"
                                   "    ctypes.string_at(0)   # reads address 0: a segmentation fault\n"
                                   "    return np.reshape(g, x.shape)")],

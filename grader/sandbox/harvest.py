@@ -12,10 +12,10 @@ import sys
 
 import numpy as np
 
-try:
-    from . import functions
+try:   # the grader's expressions reach the reference functions as __harvest__.functions
+    from . import functions  # noqa: F401
 except ImportError:   # in the sandbox this file and functions.py sit side by side, outside any package
-    import functions
+    import functions  # noqa: F401
 
 MAX_ARRAY_BYTES = 64 * 2**20
 MAX_TEXT = 1000

@@ -75,7 +75,7 @@ def masked_folders(forbidden: list[str]) -> list[str]:
     return folders
 
 
-@functools.lru_cache(maxsize=None)
+@functools.cache
 def detect_isolation() -> Isolation:
     """The strongest isolation that works here, found by starting a trivial sandbox."""
     for level in (Isolation.NAMESPACES, Isolation.USERNS):

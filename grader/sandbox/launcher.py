@@ -11,7 +11,9 @@ kernel. Steps, in the child that becomes process 1 of a new PID namespace:
     chroot            into that root: solutions/, hidden tests, the gradebook, other students do not exist there
     limits            rlimits (CPU, address space, processes, open files, file size), no core dumps
     privileges        a separate unprivileged uid/gid, no supplementary groups, no capabilities, no_new_privs
-    exec              the kernel, with a scrubbed environment; it dies with this launcher (PDEATHSIG)
+    exec              the kernel, with a scrubbed environment, as a child of a tiny init (process 1 of the
+                      namespace) that forwards interrupts and reports how the kernel ended; both die with
+                      this launcher (PDEATHSIG)
 
 The parent stays outside the sandbox's PID namespace, forwards SIGINT (interrupt) to the kernel, and exits
 with the kernel's status (128 + signal number when the kernel was killed), which the supervisor trusts.
@@ -110,8 +112,8 @@ def enter(cfg: dict) -> None:
     os.chroot(".")
     os.chdir(cfg["work"])
     libc.sethostname(b"sandbox", 7)
-    for name, value in cfg["rlimits"].items():
-        resource.setrlimit(getattr(resource, name), (value, value))
+    for name, (soft, hard) in cfg["rlimits"].items():
+        resource.setrlimit(getattr(resource, name), (soft, hard))
     if cfg["mode"] == "root":
         uid = cfg["uid"]
         os.setgroups([])
@@ -119,7 +121,29 @@ def enter(cfg: dict) -> None:
         os.setresuid(uid, uid, uid)
     check(libc.prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0), "no_new_privs")
     check(libc.prctl(PR_SET_PDEATHSIG, signal.SIGKILL, 0, 0, 0), "pdeathsig")
-    os.execve(cfg["argv"][0], cfg["argv"], cfg["env"])
+    kernel = os.fork()
+    if kernel == 0:
+        libc.prctl(PR_SET_PDEATHSIG, signal.SIGKILL, 0, 0, 0)
+        os.execve(cfg["argv"][0], cfg["argv"], cfg["env"])
+    init(kernel)
+
+
+def init(kernel: int) -> None:
+    """Process 1 of the sandbox: forward interrupts to the kernel, reap orphans, and exit with the kernel's
+    status once it ends (taking every other process of the namespace with it). The kernel must not be
+    process 1 itself: the system ignores signals it has no handler for, such as SIGXCPU or SIGABRT."""
+    signal.signal(signal.SIGINT, lambda *_: os.kill(kernel, signal.SIGINT))
+    while True:
+        try:
+            pid, status = os.wait()
+        except InterruptedError:
+            continue
+        if pid == kernel:
+            os._exit(exit_code(status))
+
+
+def exit_code(status: int) -> int:
+    return 128 + os.WTERMSIG(status) if os.WIFSIGNALED(status) else os.WEXITSTATUS(status)
 
 
 def write_map(path: str, text: str) -> None:
@@ -156,7 +180,7 @@ def main() -> None:
             break
         except InterruptedError:
             continue
-    os._exit(128 + os.WTERMSIG(status) if os.WIFSIGNALED(status) else os.WEXITSTATUS(status))
+    os._exit(exit_code(status))
 
 
 if __name__ == "__main__":

@@ -18,7 +18,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from .isolation import KERNEL_DIR, KERNEL_FILES, LAUNCHER, WORK, Isolation, detect_isolation, launcher_config
+from .isolation import KERNEL_DIR, KERNEL_FILES, LAUNCHER, Isolation, detect_isolation, launcher_config
 
 MiB = 2**20
 SIGNAL_REASONS = {
@@ -50,10 +50,12 @@ class Limits:
     reply: int = 256 * MiB              # largest harvest reply accepted
 
     def rlimits(self) -> dict:
+        """{name: (soft, hard)}. CPU: SIGXCPU at the soft limit, SIGKILL a second later if it is ignored."""
         return {
-            "RLIMIT_CPU": int(self.cpu_seconds), "RLIMIT_AS": int(self.memory),
-            "RLIMIT_NPROC": int(self.processes), "RLIMIT_NOFILE": int(self.open_files),
-            "RLIMIT_FSIZE": int(self.file_size), "RLIMIT_CORE": 0,
+            "RLIMIT_CPU": (int(self.cpu_seconds), int(self.cpu_seconds) + 1),
+            **{name: (int(value), int(value)) for name, value in [
+                ("RLIMIT_AS", self.memory), ("RLIMIT_NPROC", self.processes), ("RLIMIT_NOFILE", self.open_files),
+                ("RLIMIT_FSIZE", self.file_size), ("RLIMIT_CORE", 0)]},
         }
 
 
@@ -187,7 +189,7 @@ class Sandbox:
             import resource
 
             for name, value in limits.items():
-                resource.setrlimit(getattr(resource, name), (value, value))
+                resource.setrlimit(getattr(resource, name), tuple(value))
 
         self._plain_kwargs = {"cwd": work, "env": env, "preexec_fn": set_limits}
         return [sys.executable, "-s", os.path.join(self._scratch, "kernel.py"), *kernel_args]
