@@ -36,6 +36,7 @@ from .feedback import write_feedback
 from .gradebook import GradebookWriter
 from .progress import Progress
 from .runner import Result, grade_submission
+from .sandbox import cgroups
 from .summary import write_csv, write_summary
 
 
@@ -121,7 +122,13 @@ def grade_class(assignment_id: str, submissions: str | Path, out: str | Path, *,
         (folder / "logs" / f"{r.student}.txt").write_text(r.log, encoding="utf-8")
     write_csv(folder / "grades.csv", ordered, assignment)
     write_summary(folder, ordered, assignment, links)
-    return ClassReport(assignment, ordered, out, time.monotonic() - start, len(todo), isolation.value)
+    return ClassReport(assignment, ordered, out, time.monotonic() - start, len(todo), describe(isolation, limits))
+
+
+def describe(isolation, limits) -> str:
+    """The isolation in use, e.g. 'namespaces + memory/pids cgroups'."""
+    groups = isolation.value == "namespaces" and cgroups.plan("probe", limits.memory, limits.processes)
+    return isolation.value + (" + memory/pids cgroups" if groups else "")
 
 
 def grade_safely(sub: Submission, assignment: Assignment, **kw) -> Result:

@@ -345,7 +345,10 @@ class ValueGraph(Probe):
         if not isinstance(grads, list) or len(grads) != len(self.args):
             raise _Malformed("no gradient for some inputs")
         for i, exp in zip(self.argnums(), expected[1]):
-            checks.append(self.compare(exp, grads[i], "gradient after backward()", i))
+            got = grads[i]
+            if isinstance(got, list) and all(isinstance(v, (int, float)) for v in got):
+                got = np.array(got, dtype=float)    # the grads of a list of Values, one per entry
+            checks.append(self.compare(exp, got, "gradient after backward()", i))
         return checks
 
 

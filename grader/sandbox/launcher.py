@@ -9,7 +9,8 @@ kernel. Steps, in the child that becomes process 1 of a new PID namespace:
                       environment and the engine package; forbidden libraries masked by empty mounts; a fresh
                       /proc, a minimal /dev, size-limited tmpfs for /tmp and the student's working copy
     chroot            into that root: solutions/, hidden tests, the gradebook, other students do not exist there
-    limits            rlimits (CPU, address space, processes, open files, file size), no core dumps
+    limits            rlimits (CPU, address space, processes, open files, file size), no core dumps, and
+                      where the machine has them, memory and pids control groups for the sandbox as a whole
     privileges        a separate unprivileged uid/gid, no supplementary groups, no capabilities, no_new_privs
     exec              the kernel, with a scrubbed environment, as a child of a tiny init (process 1 of the
                       namespace) that forwards interrupts and reports how the kernel ended; both die with
@@ -151,9 +152,22 @@ def write_map(path: str, text: str) -> None:
         f.write(text)
 
 
+def join_cgroups(groups: list) -> None:
+    """Create the sandbox's control groups (cgroups.py chose them), set their limits and move in: everything
+    started from here on is counted in them."""
+    for folder, settings in groups:
+        os.makedirs(folder)
+        for file, value in settings.items():
+            with open(os.path.join(folder, file), "w") as f:
+                f.write(value)
+        with open(os.path.join(folder, "cgroup.procs"), "w") as f:
+            f.write(str(os.getpid()))
+
+
 def main() -> None:
     cfg = json.loads(sys.argv[1])
     libc.prctl(PR_SET_PDEATHSIG, signal.SIGKILL, 0, 0, 0)   # the grader died: take the sandbox down too
+    join_cgroups(cfg.get("cgroups", []))
     flags = CLONE_NEWNS | CLONE_NEWPID | CLONE_NEWNET | CLONE_NEWIPC | CLONE_NEWUTS
     if cfg["mode"] == "userns":
         uid, gid = os.getuid(), os.getgid()

@@ -18,6 +18,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
+from . import cgroups
 from .isolation import KERNEL_DIR, KERNEL_FILES, LAUNCHER, Isolation, detect_isolation, launcher_config
 
 MiB = 2**20
@@ -123,6 +124,7 @@ class Sandbox:
         self.forbidden = list(forbidden)
         self.output = bytearray()
         self.output_dropped = 0
+        self.cgroups: cgroups.Plan = []
         self._buffer = b""
         self.proc: subprocess.Popen | None = None
 
@@ -147,7 +149,7 @@ class Sandbox:
             "PYTHONDONTWRITEBYTECODE": "1", "PYTHONUNBUFFERED": "1",
         }
         if self.isolation is Isolation.RLIMITS:
-            argv = self._start_plain(kernel_args, env)
+            argv, popen = self._start_plain(kernel_args, env)
         else:
             env["HOME"] = "/home/student"
             argv = [sys.executable, "-s", f"{KERNEL_DIR}/kernel.py", *kernel_args]
@@ -156,10 +158,14 @@ class Sandbox:
                 argv=argv, env=env, forbidden=self.forbidden, keep_fds=[cmd_r, reply_w],
                 tmp_size=str(self.limits.disk), work_size=str(self.limits.disk),
             )
-            argv = [sys.executable, "-I", "-S", str(LAUNCHER), json.dumps(cfg)]
+            if self.isolation is Isolation.NAMESPACES:
+                self.cgroups = cgroups.plan(os.path.basename(self._scratch), self.limits.memory,
+                                            self.limits.processes)
+                cfg["cgroups"] = self.cgroups
+            argv, popen = [sys.executable, "-I", "-S", str(LAUNCHER), json.dumps(cfg)], {}
         self.proc = subprocess.Popen(
             argv, stdin=subprocess.DEVNULL, stdout=out_w, stderr=out_w, pass_fds=(cmd_r, reply_w),
-            start_new_session=True, **self._plain_kwargs,
+            start_new_session=True, **popen,
         )
         for fd in (cmd_r, reply_w, out_w):
             os.close(fd)
@@ -172,9 +178,7 @@ class Sandbox:
         except KernelDied as err:
             raise SandboxError(f"the sandboxed kernel failed to start: {err.reason}") from err
 
-    _plain_kwargs: dict = {}
-
-    def _start_plain(self, kernel_args: list, env: dict) -> list:
+    def _start_plain(self, kernel_args: list, env: dict) -> tuple[list, dict]:
         """Weakest level: no namespaces, so the kernel runs as a child of the grader with rlimits only."""
         work = os.path.join(self._scratch, "work")
         shutil.copytree(self.files, work) if self.files else os.makedirs(work)
@@ -191,8 +195,8 @@ class Sandbox:
             for name, value in limits.items():
                 resource.setrlimit(getattr(resource, name), tuple(value))
 
-        self._plain_kwargs = {"cwd": work, "env": env, "preexec_fn": set_limits}
-        return [sys.executable, "-s", os.path.join(self._scratch, "kernel.py"), *kernel_args]
+        argv = [sys.executable, "-s", os.path.join(self._scratch, "kernel.py"), *kernel_args]
+        return argv, {"cwd": work, "env": env, "preexec_fn": set_limits}
 
     def close(self) -> None:
         """Kill the kernel (and with it everything in its PID namespace) and remove the scratch folder."""
@@ -207,6 +211,7 @@ class Sandbox:
                 except OSError:
                     pass
             self.proc = None
+        cgroups.remove(self.cgroups)
         shutil.rmtree(getattr(self, "_scratch", ""), ignore_errors=True)
 
     def _kill(self) -> None:
@@ -314,6 +319,9 @@ class Sandbox:
             raise SandboxError("the sandbox could not be built: " + self.output.decode(errors="replace")[-2000:])
         if code < 0:
             code = 128 - code
+        if code == 128 + signal.SIGKILL and cgroups.oom_killed(self.cgroups):
+            return KernelDied(f"the kernel ran out of memory (the sandbox's limit is {self.limits.memory >> 20} MiB)",
+                              signal.SIGKILL)
         if code > 128 and code - 128 in SIGNAL_REASONS.keys():
             return KernelDied(f"the kernel died from {SIGNAL_REASONS[signal.Signals(code - 128)]}", code - 128)
         if code > 128:

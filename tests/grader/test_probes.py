@@ -1,5 +1,6 @@
 """Hidden tests read as data, judged on untrusted harvests, and the same checks run inside a notebook."""
 
+import importlib
 import io
 import zipfile
 
@@ -49,6 +50,20 @@ def test_the_solutions_pass_their_own_hidden_tests_run_in_a_notebook(assignment,
             continue
         is_test = nbgrader_meta(cell).get("grade")
         exec(compile(hidden_region(cell["source"]) if is_test else cell["source"], "cell", "exec"), namespace)
+
+
+@pytest.mark.parametrize("assignment", ASSIGNMENTS)
+def test_the_solutions_pass_their_visible_self_checks(assignment, digits):
+    """The whole source notebook, top to bottom, as an instructor runs it before releasing."""
+    # TEMPORARY: the stand-in for autodiff_lab.check has no assert_vjp / assert_jvp
+    if not hasattr(importlib.import_module("autodiff_lab.check"), "assert_vjp"):
+        pytest.skip("branch `check` is not merged yet: the self-checks need autodiff_lab.check.assert_vjp")
+    if assignment == "a4_two_layer_net" and not digits:
+        pytest.skip("autodiff_lab.data (branch nnbench) is not merged yet: the digits are missing")
+    namespace = {"__name__": "__main__"}
+    for cell in read_notebook(load_assignment(assignment).source_path)["cells"]:
+        if cell["cell_type"] == "code":
+            exec(compile(cell["source"], "cell", "exec"), namespace)
 
 
 def test_a_wrong_rule_fails_in_a_notebook_with_the_checkers_report():

@@ -145,6 +145,6 @@ def test_sandbox_used_is_recorded(sample):
 
     from grader.sandbox import detect_isolation
 
-    assert sample["a2_vjp"].isolation == detect_isolation().value
+    assert sample["a2_vjp"].isolation.startswith(detect_isolation().value)
     if os.geteuid() == 0:
-        assert sample["a2_vjp"].isolation == "namespaces"
+        assert sample["a2_vjp"].isolation.startswith("namespaces")

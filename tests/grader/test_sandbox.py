@@ -6,7 +6,7 @@ import time
 
 import pytest
 
-from grader.sandbox import Isolation, KernelDied, Limits, Sandbox, SandboxTimeout, detect_isolation
+from grader.sandbox import Isolation, KernelDied, Limits, Sandbox, SandboxTimeout, cgroups, detect_isolation
 
 REPO = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 ISOLATED = detect_isolation() is not Isolation.RLIMITS
@@ -107,6 +107,20 @@ def test_cpu_time_is_limited():
     with Sandbox(Limits(cpu_seconds=1, cell_timeout=20)) as box, pytest.raises(KernelDied) as err:
         box.run("while True:\n    pass")
     assert err.value.cpu_limit
+
+
+@pytest.mark.skipif(not cgroups.plan("probe", 1, 1), reason="no memory control group available here")
+def test_forked_children_share_one_memory_limit():
+    """rlimits bound each process; the sandbox's memory group bounds them together."""
+    fork = ("import os, numpy as np\nkids = []\nfor i in range(3):\n    pid = os.fork()\n    if pid == 0:\n"
+            "        a = np.ones(300 * 2**20 // 8)\n        a += 1\n        import time\n        time.sleep(1)\n"
+            "        os._exit(0)\n    kids.append(pid)\n"
+            "killed = sum(os.waitpid(p, 0)[1] & 0x7f == 9 for p in kids)")
+    with Sandbox(Limits(memory=512 * 2**20, cell_timeout=30)) as box:
+        assert box.run(fork).ok
+        assert box.harvest([{"key": "k", "expr": "killed"}], {}).arrays["a0"] >= 1
+        groups = [folder for folder, _ in box.cgroups]
+    assert groups and not any(os.path.exists(g) for g in groups)
 
 
 def test_output_is_capped():
