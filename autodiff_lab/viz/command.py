@@ -77,7 +77,7 @@ def _run(args: argparse.Namespace) -> int:
     graph = _graph(args)
     from . import draw, save_frames, trace_table
 
-    picture = draw(graph, show=args.show, rankdir=args.rankdir)
+    picture = draw(graph, show=args.show, rankdir=args.rankdir, title=True)
     if fmt == "png":
         picture.attr(dpi="150")
     data = _render(picture, fmt)

@@ -58,14 +58,17 @@ class View:
 
 
 def draw(obj: Any, *, show: Sequence[str] = SHOW, rankdir: str = "LR", params: Sequence[str] = (),
-         max_nodes: int = 150, legend: bool = True) -> graphviz.Digraph:
+         max_nodes: int = 150, legend: bool = True, title: str | bool | None = None) -> graphviz.Digraph:
     """A graphviz.Digraph of a Value or a Graph (from graph.trace / graph.forward_trace / graph.from_value).
 
     show: which numbers to write, any of SHOW (a graph writes only what it has: no gradients before
     backward). Above `max_nodes` nodes only the last max_nodes are drawn, the rest summarized in one box.
-    params: for a Value, the labels of the leaves to draw as parameters."""
+    params: for a Value, the labels of the leaves to draw as parameters. title: a caption under the drawing
+    (title=True: the graph's own title)."""
     graph = as_graph(obj, params=params)
-    return render(graph, View(), show=show, rankdir=rankdir, max_nodes=max_nodes, legend=legend)
+    caption = graph.title if title is True else title or ""
+    view = View(caption=caption)
+    return render(graph, view, show=show, rankdir=rankdir, max_nodes=max_nodes, legend=legend)
 
 
 def check_show(show: Iterable[str] | str) -> frozenset:

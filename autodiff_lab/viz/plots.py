@@ -21,11 +21,12 @@ from ..backend import to_numpy
 from ..transforms import jacrev
 
 
-def _axes(ax: Any) -> Any:
+def _axes(ax: Any, size: tuple[float, float]) -> Any:
+    """The given Axes, or those of a new figure of `size` inches laid out to fit its labels."""
     if ax is None:
         import matplotlib.pyplot as plt
 
-        ax = plt.figure(figsize=(4.5, 4)).add_subplot()
+        ax = plt.figure(figsize=size, layout="constrained").add_subplot()
     return ax
 
 
@@ -46,7 +47,7 @@ def plot_jacobian_sparsity(J: Any, ax: Any = None, title: str | None = None, *,
     """Draw which entries of the Jacobian J are nonzero (dark) and which are zero (white); returns the Axes.
     A VJP never builds J: this picture shows how much of it would be zeros."""
     M = jacobian_matrix(J, out_ndim)
-    ax = _axes(ax)
+    ax = _axes(ax, (4.5, 4))
     nonzero = M != 0
     ax.imshow(nonzero, cmap="Blues", vmin=0, vmax=1.25, interpolation="nearest", aspect="equal")
     rows, cols = M.shape
@@ -55,6 +56,8 @@ def plot_jacobian_sparsity(J: Any, ax: Any = None, title: str | None = None, *,
         ax.set_yticks(np.arange(-0.5, rows, 1), minor=True)
         ax.grid(which="minor", color="#d1d5db", linewidth=0.5)
         ax.tick_params(which="minor", length=0)
+    ax.set_xticks(range(0, cols, -(-cols // 10)))  # at most ten labelled indices per axis
+    ax.set_yticks(range(0, rows, -(-rows // 10)))
     ax.set_xlabel("input element j")
     ax.set_ylabel("output element i")
     default = f"{rows}×{cols} Jacobian: {int(nonzero.sum())} of {M.size} entries nonzero"
@@ -112,7 +115,7 @@ def plot_fd_error(f: Callable, x: Any, exact: Any, hs: Any = None, ax: Any = Non
     marked; returns the Axes. hs defaults to 10^-16 … 10^0."""
     hs = np.logspace(-16, 0, 65) if hs is None else np.asarray(hs, dtype=float)
     errors = fd_errors(f, x, exact, hs)
-    ax = _axes(ax)
+    ax = _axes(ax, (6.5, 4.5))
     styles = {"forward": ("o-", "forward (f(x+h) − f(x)) / h"),
               "central": ("s-", "central (f(x+h) − f(x−h)) / 2h")}
     for kind, err in errors.items():
@@ -123,9 +126,9 @@ def plot_fd_error(f: Callable, x: Any, exact: Any, hs: Any = None, ax: Any = Non
             best = int(np.nanargmin(shown))
             ax.plot(hs[best], shown[best], "*", color=line.get_color(), markersize=13)
             ax.annotate(f"best h ≈ {hs[best]:.0e}", (hs[best], shown[best]), textcoords="offset points",
-                        xytext=(6, -14), fontsize=8, color=line.get_color())
-    ax.text(0.03, 0.95, "round-off ∝ ε/h", transform=ax.transAxes, fontsize=9, va="top", color="#4b5563")
-    ax.text(0.97, 0.95, "truncation ∝ h, h²", transform=ax.transAxes, fontsize=9, va="top", ha="right",
+                        xytext=(9, -3), fontsize=8, color=line.get_color())
+    ax.text(0.03, 0.3, "← round-off ∝ ε/h", transform=ax.transAxes, fontsize=9, color="#4b5563")
+    ax.text(0.97, 0.3, "truncation ∝ h, h² →", transform=ax.transAxes, fontsize=9, ha="right",
             color="#4b5563")
     ax.set_xlabel("step size h")
     ax.set_ylabel("|finite difference − exact derivative|")
