@@ -51,12 +51,16 @@ def add_mul(x: float = -2.0, y: float = 5.0, z: float = -4.0, *, backward: bool 
     return _titled(from_value(f), "f = (x + y)·z")
 
 
+def ln_sin_f(x1, x2):
+    """ln x1 + x1·x2 − sin x2, computed in the lecture's order: v1 = ln x1, v2 = x1·x2, v3 = sin x2,
+    v4 = v1 + v2, v5 = v4 − v3."""
+    v1, v2, v3 = anp.log(x1), x1 * x2, anp.sin(x2)
+    return v1 + v2 - v3
+
+
 def ln_sin(x1: float = 2.0, x2: float = 5.0, *, backward: bool = True) -> Graph:
     """f(x1, x2) = ln x1 + x1·x2 − sin x2, traced by the array engine (the Wengert-list example)."""
-    def f(x1, x2):
-        return anp.log(x1) + x1 * x2 - anp.sin(x2)
-
-    return _titled(trace(f, x1, x2, backward=backward), "f = ln x1 + x1·x2 − sin x2")
+    return _titled(trace(ln_sin_f, x1, x2, backward=backward), "f = ln x1 + x1·x2 − sin x2")
 
 
 def log_ab(a: float = 2.0, b: float = 3.0, *, backward: bool = True) -> Graph:

@@ -130,9 +130,9 @@ class TraceTable:
     def __str__(self) -> str:
         blocks = []
         for title, rows in self.sections():
-            width = max(len(r.name) for r in rows)
-            expr_width = max(len(r.expression) for r in rows)
-            lines = [title] + [f"  {r.name:<{width}} = {r.expression:<{expr_width}} = {r.value_text}"
+            width = max(_width(r.name) for r in rows)
+            expr_width = max(_width(r.expression) for r in rows)
+            lines = [title] + [f"  {_pad(r.name, width)} = {_pad(r.expression, expr_width)} = {r.value_text}"
                                for r in rows]
             blocks.append("\n".join(lines))
         return "\n\n".join(blocks)
@@ -192,6 +192,15 @@ def _product(first: Any, second: Any, otherwise: str) -> str:
     if first is None or second is None or not (text.is_number(first) and text.is_number(second)):
         return otherwise
     return text.product(first, second)
+
+
+def _width(s: str) -> int:
+    """Columns taken on screen: combining accents (the dot of v̇, the bar of v̄) take none."""
+    return sum(not unicodedata.combining(c) for c in s)
+
+
+def _pad(s: str, width: int) -> str:
+    return s + " " * (width - _width(s))
 
 
 def _esc(s: str) -> str:
