@@ -189,6 +189,7 @@ def _build(f: Callable, args: tuple, names: Sequence[str] | None, params: Sequen
                             f"{type(leaf).__name__} as an argument. {_hint(leaf)}")
     _check_differentiable(args, caller, range(len(args)))
     leaf_names = _leaf_names(f, args, names, caller)
+    tangent_leaves = None if tangents is None else _tangent_leaves(args, tangents)
     leaves, treedef = tree_flatten(args)
     with new_level() as level:
         inputs = [Box(x, level) for x in leaves]
@@ -207,8 +208,8 @@ def _build(f: Callable, args: tuple, names: Sequence[str] | None, params: Sequen
             recorder.operation(box)
     if backward:
         recorder.fill_gradients(outputs, seed)
-    if tangents is not None:
-        recorder.fill_tangents(inputs, _tangent_leaves(args, tangents))
+    if tangent_leaves is not None:
+        recorder.fill_tangents(inputs, tangent_leaves)
     title = getattr(f, "__name__", "f")
     return Graph(recorder.nodes, recorder.edges, title="computation" if title == "<lambda>" else title)
 

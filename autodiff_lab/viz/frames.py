@@ -100,11 +100,11 @@ def frames(obj: Any, *, show: Sequence[str] = SHOW, rankdir: str = "LR", params:
            max_nodes: int = 60) -> list[graphviz.Digraph]:
     """One drawing per step (see `steps`). Refuses graphs above max_nodes nodes: step through a smaller
     computation, or draw the big one whole with viz.draw."""
-    graph = _steppable(obj, params, max_nodes)
+    graph = steppable(obj, params, max_nodes)
     return [render(graph, view, show=show, rankdir=rankdir, max_nodes=max_nodes) for view in views(graph)]
 
 
-def _steppable(obj: Any, params: Sequence[str], max_nodes: int) -> Graph:
+def steppable(obj: Any, params: Sequence[str], max_nodes: int) -> Graph:
     graph = as_graph(obj, params=params)
     if len(graph.nodes) > max_nodes:
         raise ValueError(
@@ -136,7 +136,7 @@ def save_frames(obj: Any, path: str | Path, *, show: Sequence[str] = SHOW, rankd
     if path.suffix and path.suffix.lower() != ".html":
         raise ValueError(f"save_frames writes a folder of SVGs (give a folder name) or one .html page; "
                          f"got {str(path)!r}")
-    graph = _steppable(obj, params, max_nodes)
+    graph = steppable(obj, params, max_nodes)
     all_views = views(graph)
     pictures = []
     for i, view in enumerate(all_views):

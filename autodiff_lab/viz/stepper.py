@@ -7,13 +7,14 @@ Its state can be driven without a browser: `.index`, `.next()`, `.prev()`, `.cap
 
 from __future__ import annotations
 
+import html
 from collections.abc import Sequence
 from typing import Any
 
 import ipywidgets as widgets
 
 from .draw import SHOW
-from .frames import _steppable, render, steps, svg, views
+from .frames import render, steppable, steps, svg, views
 
 
 class StepThrough(widgets.VBox):
@@ -22,7 +23,7 @@ class StepThrough(widgets.VBox):
 
     def __init__(self, obj: Any, *, show: Sequence[str] = SHOW, rankdir: str = "LR",
                  params: Sequence[str] = (), max_nodes: int = 60) -> None:
-        self.graph = _steppable(obj, params, max_nodes)
+        self.graph = steppable(obj, params, max_nodes)
         self.steps = steps(self.graph)
         self._views = views(self.graph)
         self._options = {"show": show, "rankdir": rankdir, "max_nodes": max_nodes}
@@ -81,7 +82,7 @@ class StepThrough(widgets.VBox):
         return self._svgs[i]
 
     def _update(self) -> None:
-        self._caption.value = f"<b>{self.index + 1}/{len(self)}</b> {self.caption}"
+        self._caption.value = f"<b>{self.index + 1}/{len(self)}</b> {html.escape(self.caption)}"
         self._picture.value = self.svg
         self._prev.disabled = self.index == 0
         self._next.disabled = self.index == len(self) - 1
