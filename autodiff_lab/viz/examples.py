@@ -36,7 +36,7 @@ def neuron(w0: float = 2.0, x0: float = -1.0, w1: float = -3.0, x1: float = -2.0
         v.label = name
     if backward:
         out.backward()
-    return _titled(from_value(out, params=("w0", "w1", "w2")), "neuron σ(w0·x0 + w1·x1 + w2)")
+    return _titled(from_value(out, params=("w0", "w1", "w2")), "a sigmoid neuron: L = σ(w0·x0 + w1·x1 + w2)")
 
 
 def add_mul(x: float = -2.0, y: float = 5.0, z: float = -4.0, *, backward: bool = True) -> Graph:
