@@ -61,6 +61,10 @@ def run(args: argparse.Namespace) -> int:
         print(f"\n{report.assignment.id}: {len(report.results)} submissions ({report.graded} graded now) in "
               f"{report.seconds:.1f} s, sandbox: {report.isolation}")
         print(report.table())
+        if report.isolation.startswith("rlimits"):
+            print("WARNING: this machine offers no namespaces, so the sandbox had resource limits only: student code "
+                  "could read what the grader's user can read (solutions, the gradebook). Grade as root, or where "
+                  "unprivileged user namespaces are enabled.", file=sys.stderr)
         print(f"grades: {folder / 'grades.csv'}\nsummary: {folder / 'summary.html'}\n"
               f"feedback: {report.out / 'feedback'}/<student>/{report.assignment.id}/\n"
               f"gradebook: {report.out / 'gradebook.db'}")

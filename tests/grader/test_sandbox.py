@@ -71,6 +71,19 @@ def test_a_fork_bomb_in_one_sandbox_leaves_another_alone():
         assert b.harvest([{"key": "n", "expr": "out"}], {}).arrays
 
 
+@pytest.mark.parametrize("level", list(Isolation))
+def test_every_isolation_level_runs_cells_and_harvests(level):
+    from grader.sandbox.isolation import probe
+
+    if level is not Isolation.RLIMITS and (level is Isolation.NAMESPACES and os.geteuid() != 0 or not probe(level)):
+        pytest.skip(f"{level.value} is not available on this machine")
+    with Sandbox(QUICK, isolation=level) as box:
+        assert box.run("import numpy as np\nx = np.arange(3.0) * 2").ok
+        assert list(box.harvest([{"key": "x", "expr": "x"}], {}).arrays["a0"]) == [0.0, 2.0, 4.0]
+        with pytest.raises(SandboxTimeout):
+            box.run("while True:\n    x = 1")
+
+
 def test_an_interrupted_loop_is_a_timeout():
     with Sandbox(QUICK) as box, pytest.raises(SandboxTimeout) as err:
         box.run("while True:\n    x = 1")
