@@ -4,11 +4,14 @@ hidden test source or tracebacks from hidden lines, and everything that came fro
 
 from __future__ import annotations
 
+import copy
 import html
+import json
 from pathlib import Path
 
 from .assignment import Assignment
 from .runner import Result
+from .structure import grade_id
 
 STATUS_TEXT = {
     "ok": "graded",
@@ -68,6 +71,25 @@ def render(result: Result, assignment: Assignment) -> str:
 def render_check(check: dict) -> str:
     """A failed check: what was checked, and autodiff_lab.check's report (shape, worst entry, diagnosis)."""
     return f"<div><p class='bad'><b>{esc(check['title'])}</b></p><pre>{esc(check['text'])}</pre></div>"
+
+
+def write_autograded(root: Path, result: Result, assignment: Assignment) -> Path:
+    """autograded/<student>/<assignment>/<notebook>.ipynb, where formgrader shows a submission: the released
+    notebook with the student's answers, and under each test cell the verdicts (never the hidden tests)."""
+    nb = copy.deepcopy(assignment.template)
+    for cell in nb["cells"]:
+        gid = grade_id(cell)
+        if gid in result.answers:
+            cell["source"] = result.answers[gid]
+        part = result.parts.get(gid)
+        if part is not None and cell["cell_type"] == "code":
+            lines = [f"{part['score']:g} / {part['points']:g} points" + (f": {part['note']}" if part["note"] else "")]
+            lines += [f"{c['title']}: {c['text']}" for c in part["checks"] if not c["ok"]]
+            cell["outputs"] = [{"output_type": "stream", "name": "stdout", "text": "\n".join(lines) + "\n"}]
+    path = root / "autograded" / result.student / assignment.id / assignment.notebook
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(json.dumps(nb, indent=1, ensure_ascii=False), encoding="utf-8")
+    return path
 
 
 def feedback_path(root: Path, result: Result, assignment: Assignment) -> Path:

@@ -6,6 +6,7 @@ Layout of `out` (an nbgrader course folder):
 
     gradebook.db, nbgrader_config.py, release/      nbgrader's gradebook (formgrader, `nbgrader export`)
     feedback/<student>/<assignment>/<notebook>.html one page per student (nbgrader's release_feedback layout)
+    autograded/<student>/<assignment>/<notebook>    what formgrader shows: answers and verdicts
     <assignment>/grades.csv, summary.png, summary.html
     <assignment>/results/<student>.json            each graded submission (the resume cache)
     <assignment>/logs/<student>.txt                what the student's kernel printed (capped)
@@ -32,7 +33,7 @@ from pathlib import Path
 from .assignment import Assignment, load_assignment
 from .collect import DEFAULT_PATTERN, Submission, collect
 from .config import PACKAGE, Grader, Sandbox, load_config
-from .feedback import write_feedback
+from .feedback import write_autograded, write_feedback
 from .gradebook import GradebookWriter
 from .progress import Progress
 from .runner import Result, grade_submission
@@ -118,6 +119,7 @@ def grade_class(assignment_id: str, submissions: str | Path, out: str | Path, *,
     links = {}
     for r in ordered:
         page = write_feedback(out, r, assignment)
+        write_autograded(out, r, assignment)
         links[r.student] = os.path.relpath(page, folder)
         (folder / "logs" / f"{r.student}.txt").write_text(r.log, encoding="utf-8")
     write_csv(folder / "grades.csv", ordered, assignment)
@@ -183,6 +185,6 @@ def forget_others(out: Path, assignment: str, students: set[str]) -> None:
         for path in (out / assignment / kind).glob("*.*"):
             if path.stem not in students:
                 path.unlink()
-    for path in (out / "feedback").glob(f"*/{assignment}"):
+    for path in [*(out / "feedback").glob(f"*/{assignment}"), *(out / "autograded").glob(f"*/{assignment}")]:
         if path.parent.name not in students:
             shutil.rmtree(path)

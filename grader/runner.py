@@ -41,6 +41,7 @@ class Result:
     violations: list = field(default_factory=list)
     failure: dict | None = None                    # {kind, cell, reason}
     cells: list = field(default_factory=list)      # answer cells that raised: {grade_id, ename, evalue}
+    answers: dict = field(default_factory=dict)    # answer cell -> the code that ran (for formgrader)
     log: str = ""
     isolation: str = ""
     fingerprint: str = ""
@@ -89,6 +90,7 @@ def grade_submission(sub: Submission, assignment: Assignment, *, limits: Limits,
     result.score = sum(p["score"] for p in result.parts.values())
     result.violations = [v.to_dict() for v in matched.violations]
     result.failure, result.cells, result.log = run.failure, run.cells, run.log
+    result.answers = {s.grade_id: s.source for s in matched.steps if s.answer}
     result.status = status_of(run.failure, matched.violations)
     result.seconds = time.monotonic() - start
     return result

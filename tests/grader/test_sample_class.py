@@ -148,3 +148,19 @@ def test_sandbox_used_is_recorded(sample):
     assert sample["a2_vjp"].isolation.startswith(detect_isolation().value)
     if os.geteuid() == 0:
         assert sample["a2_vjp"].isolation.startswith("namespaces")
+
+
+def test_formgrader_gets_each_submission_with_answers_and_verdicts_but_no_hidden_tests(sample):
+    import nbformat
+
+    out = sample["a2_vjp"].out
+    notebooks = sorted(out.glob("autograded/*/a2_vjp/a2_vjp.ipynb"))
+    assert [p.parts[-3] for p in notebooks] == sorted(A2)
+    ben = nbformat.read(out / "autograded" / "ben" / "a2_vjp" / "a2_vjp.ipynb", as_version=4)
+    nbformat.validate(ben)
+    cells = {c.metadata.nbgrader.grade_id: c for c in ben.cells}
+    assert "return g\n" in cells["broadcast"].source                      # ben's answer
+    assert cells["test_broadcast"].outputs[0]["text"].startswith("0 / 3 points")
+    for path in notebooks:
+        text = path.read_text()
+        assert "grader.probes" not in text and "grade.vjp" not in text and "END HIDDEN" not in text
