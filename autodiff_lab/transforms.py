@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import functools
 import operator
+from numbers import Number
 from typing import Any, Callable, Sequence
 
 from . import numpy as anp
@@ -113,7 +114,7 @@ def value_and_grad(f: Callable, argnums: int | tuple[int, ...] = 0, has_aux: boo
             return f(*_substitute(args, positions, chosen), **kwargs)
 
         value, f_vjp, *aux = _vjp(f_of_chosen, tuple(args[i] for i in positions), "grad", positions, has_aux)
-        if shape(value) != () or not (is_array(raw(value)) or isinstance(raw(value), (int, float))):
+        if shape(value) != () or not (is_array(raw(value)) or isinstance(raw(value), Number)):
             what = f"shape {shape(value)}" if is_array(raw(value)) else f"a {type(value).__name__}"
             raise TypeError(
                 f"grad needs f to return a scalar, but it returned {what}. Reduce the output to one number "
