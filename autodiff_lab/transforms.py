@@ -14,7 +14,7 @@ from numbers import Number
 from typing import Any, Callable, Sequence
 
 from . import numpy as anp
-from .backend import is_array, namespace, shape
+from .backend import is_array, isdtype, namespace, shape
 from .pytree import describe, tree_flatten, tree_unflatten
 from .tracing import Box, Dual, cycle_collector_paused, new_level, raw
 
@@ -260,7 +260,7 @@ def _check_differentiable(primals: tuple, transform: str, positions: Sequence[in
             elif isinstance(r, (float, complex)):
                 continue
             elif is_array(r):
-                if namespace(r).isdtype(r.dtype, ("real floating", "complex floating")):
+                if isdtype(namespace(r), r.dtype, ("real floating", "complex floating")):
                     continue
                 kind = f"an array of dtype {r.dtype}"
             else:
