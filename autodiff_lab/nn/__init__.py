@@ -18,7 +18,16 @@ grad differentiates; nothing is hidden in the layers.
 """
 
 from .layers import ACTIVATIONS, MLP, Linear
-from .losses import accuracy, kl_divergence, l2_penalty, logistic_loss, mse, one_hot, softmax_cross_entropy, svm_loss
+from .losses import (
+    accuracy,
+    kl_divergence,
+    l2_penalty,
+    logistic_loss,
+    mse,
+    one_hot,
+    softmax_cross_entropy,
+    svm_loss,
+)
 from .optim import SGD
 from .training import LOSSES, ProgressBar, fit
 

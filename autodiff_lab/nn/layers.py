@@ -9,7 +9,8 @@ plain dict of arrays made by `.init()`, so `grad(loss)(params)` differentiates t
 from __future__ import annotations
 
 import math
-from typing import Any, Sequence
+from collections.abc import Sequence
+from typing import Any
 
 import numpy as np
 
@@ -41,7 +42,7 @@ class Linear:
         return f"Linear({self.n_in} -> {self.n_out})"
 
     def init(self) -> dict[str, Any]:
-        """Fresh parameters {"W": (n_in, n_out), "b": (n_out,)} on the default backend, in this layer's dtype."""
+        """New parameters {"W": (n_in, n_out), "b": (n_out,)}: default backend, this layer's dtype."""
         rng = np.random.default_rng(self.seed)
         W = rng.normal(0.0, self.gain / math.sqrt(self.n_in), size=(self.n_in, self.n_out))
         return {"W": asarray(W, dtype=self.dtype), "b": asarray(np.zeros(self.n_out), dtype=self.dtype)}
@@ -72,13 +73,13 @@ class MLP:
     def __init__(self, sizes: Sequence[int], activation: str = "relu", *, seed: int = 0,
                  dtype: str = "float64") -> None:
         if len(sizes) < 2:
-            raise ValueError(f"MLP needs at least an input and an output size, e.g. MLP([64, 10]); got {sizes!r}")
+            raise ValueError(f"MLP needs at least an input and an output size, e.g. MLP([64, 10]): {sizes!r}")
         if activation not in ACTIVATIONS:
             raise ValueError(f"unknown activation {activation!r}; choose one of {', '.join(ACTIVATIONS)}")
         self.sizes, self.activation = list(sizes), activation
         self.layers = [
             Linear(n_in, n_out, seed=[seed, i], dtype=dtype, gain=INIT_GAIN[activation])
-            for i, (n_in, n_out) in enumerate(zip(sizes[:-1], sizes[1:]))
+            for i, (n_in, n_out) in enumerate(zip(sizes[:-1], sizes[1:], strict=True))
         ]
 
     def __repr__(self) -> str:
@@ -89,10 +90,11 @@ class MLP:
 
     def __call__(self, params: list[dict[str, Any]], x: Any) -> Any:
         if not isinstance(params, (list, tuple)) or len(params) != len(self.layers):
-            got = f"{len(params)} entries" if isinstance(params, (list, tuple)) else f"a {type(params).__name__}"
+            is_list = isinstance(params, (list, tuple))
+            got = f"{len(params)} entries" if is_list else f"a {type(params).__name__}"
             raise ValueError(f"{self!r} takes a list of {len(self.layers)} layer parameter dicts, got {got}")
         act = ACTIVATIONS[self.activation]
-        for i, (layer, p) in enumerate(zip(self.layers, params)):
+        for i, (layer, p) in enumerate(zip(self.layers, params, strict=True)):
             x = layer(p, x)
             if i < len(self.layers) - 1:
                 x = act(x)

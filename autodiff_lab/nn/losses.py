@@ -16,7 +16,7 @@ from __future__ import annotations
 from typing import Any
 
 from .. import numpy as anp
-from ..backend import asarray, is_array, namespace, shape
+from ..backend import asarray, is_array, isdtype, namespace, shape
 from ..pytree import tree_flatten
 from ..tracing import raw
 
@@ -46,8 +46,9 @@ def softmax_cross_entropy(logits: Any, labels: Any) -> Any:
 
     Uses log_softmax, which subtracts the maximum first, so huge logits do not overflow."""
     labels = _class_labels("softmax_cross_entropy", logits, labels)
-    log_p = anp.log_softmax(logits, axis=-1)
-    return -anp.sum(log_p * one_hot(labels, shape(logits)[-1], raw(logits).dtype)) / shape(logits)[0]
+    n, n_classes = shape(logits)
+    weights = one_hot(labels, n_classes, raw(logits).dtype) / -n  # -1/n at each example's label
+    return anp.sum(weights * anp.log_softmax(logits, axis=-1))
 
 
 def svm_loss(scores: Any, labels: Any, margin: float = 1.0) -> Any:
@@ -115,13 +116,14 @@ def _labels(y: Any) -> Any:
 
 
 def _class_labels(who: str, logits: Any, labels: Any) -> Any:
-    """labels as an integer array of shape (batch,) with values in 0..C-1, or a ValueError saying what is off."""
+    """labels as an integer array of shape (batch,) with values in 0..C-1, or a ValueError saying what is
+    wrong."""
     labels = raw(_labels(labels))
     xp = namespace(labels)
     if len(shape(logits)) != 2:
         raise ValueError(f"{who} needs logits of shape (batch, classes), got shape {shape(logits)}")
     n, n_classes = shape(logits)
-    if not xp.isdtype(labels.dtype, "integral"):
+    if not isdtype(xp, labels.dtype, "integral"):
         raise ValueError(
             f"{who} needs integer class labels (0 to {n_classes - 1}), got dtype {labels.dtype}. For one-hot "
             f"targets pass argmax(targets, axis=1); for float labels, labels.astype(int)."
@@ -130,7 +132,7 @@ def _class_labels(who: str, logits: Any, labels: Any) -> Any:
         raise ValueError(
             f"{who} needs one label per example: labels of shape ({n},) for logits of shape {shape(logits)}, "
             f"got labels of shape {shape(labels)}."
-            + (" Flatten them with labels.reshape(-1)." if len(shape(labels)) == 2 and labels.size == n else "")
+            + (" Flatten them: labels.reshape(-1)." if len(shape(labels)) == 2 and labels.size == n else "")
         )
     if n and (int(xp.min(labels)) < 0 or int(xp.max(labels)) >= n_classes):
         raise ValueError(
@@ -148,6 +150,6 @@ def _same_shape(who: str, a: Any, a_name: str, b: Any, b_name: str) -> None:
         elif sorted(shape(a)) == sorted(shape(b)) or 1 in shape(a) + shape(b):
             hint = f" Reshape one to match (e.g. {b_name}.reshape({shape(a)}))."
         raise ValueError(
-            f"{who}: {a_name} has shape {shape(a)} but {b_name} has shape {shape(b)}; they must match exactly "
-            f"(broadcasting them would pair up the wrong entries and give a silently wrong loss).{hint}"
+            f"{who}: {a_name} has shape {shape(a)} but {b_name} has shape {shape(b)}; they must match "
+            f"exactly (broadcasting would pair up the wrong entries and give a silently wrong loss).{hint}"
         )

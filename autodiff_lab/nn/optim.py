@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from ..backend import shape
 from ..pytree import describe, tree_flatten, tree_unflatten
 
 
@@ -37,9 +38,9 @@ class SGD:
                 f"SGD.step: grads have structure {describe(g_def)} but params have {describe(p_def)}; pass "
                 f"the gradient of the loss with respect to these params, grad(loss)(params)."
             )
-        for p, g in zip(p_leaves, g_leaves):
-            if getattr(p, "shape", ()) != getattr(g, "shape", ()):
-                raise ValueError(f"SGD.step: a gradient has shape {g.shape} but its parameter has shape {p.shape}")
+        for p, g in zip(p_leaves, g_leaves, strict=True):
+            if shape(p) != shape(g):
+                raise ValueError(f"SGD.step: a gradient has shape {shape(g)}, its parameter {shape(p)}")
         if self.momentum:
             if self.velocity is None:
                 self.velocity, self._structure = [0.0] * len(g_leaves), p_def
@@ -48,6 +49,6 @@ class SGD:
                     f"SGD.step: this optimizer's momentum belongs to params of structure "
                     f"{describe(self._structure)}, not {describe(p_def)}; use a new SGD for another model."
                 )
-            self.velocity = [self.momentum * v + g for v, g in zip(self.velocity, g_leaves)]
+            self.velocity = [self.momentum * v + g for v, g in zip(self.velocity, g_leaves, strict=True)]
             g_leaves = self.velocity
-        return tree_unflatten(p_def, [p - self.lr * g for p, g in zip(p_leaves, g_leaves)])
+        return tree_unflatten(p_def, [p - self.lr * g for p, g in zip(p_leaves, g_leaves, strict=True)])

@@ -6,7 +6,8 @@ from __future__ import annotations
 import math
 import sys
 import time
-from typing import Any, Callable, TextIO
+from collections.abc import Callable
+from typing import Any, TextIO
 
 import numpy as np
 
@@ -47,7 +48,10 @@ def fit(model: Callable, params: Any, X: Any, y: Any, *, loss: str | Callable = 
     if validation is not None:
         validation = _dataset("validation ", *validation, dtype)
     n = shape(X)[0]
-    objective = value_and_grad(lambda p, xb, yb: loss_fn(model(p, xb), yb) + (l2_penalty(p, l2) if l2 else 0.0))
+    def objective(p: Any, xb: Any, yb: Any) -> Any:
+        return loss_fn(model(p, xb), yb) + (l2_penalty(p, l2) if l2 else 0.0)
+
+    loss_and_grads = value_and_grad(objective)
     optimizer = SGD(lr, momentum)
     rng = np.random.default_rng(seed)
     history: dict[str, list] = {"loss": [], "batch_loss": []}
@@ -59,13 +63,13 @@ def fit(model: Callable, params: Any, X: Any, y: Any, *, loss: str | Callable = 
         total = 0.0
         for start in range(0, n, batch_size):
             batch = order[start:start + batch_size]
-            value, grads = objective(params, X[batch], y[batch])
+            value, grads = loss_and_grads(params, X[batch], y[batch])
             params = optimizer.step(params, grads)
             value = float(value)
             if not math.isfinite(value):
                 raise FloatingPointError(
-                    f"fit: the loss became {value} in epoch {epoch + 1}: training diverged. The learning rate "
-                    f"lr={lr} is probably too large for this model; try a smaller one."
+                    f"fit: the loss became {value} in epoch {epoch + 1}: training diverged. The learning "
+                    f"rate lr={lr} is probably too large for this model; try a smaller one."
                 )
             history["batch_loss"].append(value)
             total += value * shape(batch)[0]
@@ -124,7 +128,8 @@ class ProgressBar:
         filled = self.width * self.done // max(self.total, 1)
         bar = "#" * filled + "." * (self.width - filled)
         percent = 100 * self.done // max(self.total, 1)
-        line = f"{self.name} [{bar}] {percent:3d}% ({self.done}/{self.total})  {self.status}  {now - self.start:.1f}s"
+        elapsed = now - self.start
+        line = f"{self.name} [{bar}] {percent:3d}% ({self.done}/{self.total})  {self.status}  {elapsed:.1f}s"
         self.stream.write("\r" + line.ljust(len(self.drawn)))
         self.drawn = line
         self.stream.flush()
@@ -151,10 +156,11 @@ def _dataset(what: str, X: Any, y: Any, dtype: Any) -> tuple[Any, Any]:
     X = as_input(X, dtype, "fit")
     y = y if is_array(y) else asarray(y)
     if len(shape(X)) < 2:
-        raise ValueError(f"fit: {what}X must have one row per example, shape (examples, features); got {shape(X)}")
+        raise ValueError(f"fit: {what}X must have one row per example, (examples, features); got {shape(X)}")
     if shape(y)[:1] != shape(X)[:1]:
         raise ValueError(
             f"fit: {what}X has {shape(X)[0]} examples but {what}y has "
-            f"{shape(y)[0] if shape(y) else 'no axis of'} labels (shape {shape(y)}); pass one label per row of X."
+            f"{shape(y)[0] if shape(y) else 'no axis of'} labels (shape {shape(y)}); pass one label per "
+            f"row of X."
         )
     return X, y
