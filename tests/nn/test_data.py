@@ -32,7 +32,7 @@ def test_digits_split_is_stratified_and_disjoint():
 
 def test_digits_load_the_same_every_time():
     first, second = load_digits(), load_digits()
-    for a, b in zip(first, second):
+    for a, b in zip(first, second, strict=True):
         np.testing.assert_array_equal(a, b)
 
 

@@ -19,7 +19,7 @@ def test_linear_shapes_and_formula(rng):
 
 
 def test_initialization_is_seeded_and_scaled():
-    a, b, c = nn.Linear(400, 300, seed=1).init(), nn.Linear(400, 300, seed=1).init(), nn.Linear(400, 300, seed=2).init()
+    a, b, c = (nn.Linear(400, 300, seed=s).init() for s in (1, 1, 2))
     np.testing.assert_array_equal(a["W"], b["W"])
     assert not np.array_equal(a["W"], c["W"])
     assert np.std(a["W"]) == pytest.approx(1 / np.sqrt(400), rel=0.02)
@@ -56,7 +56,7 @@ def test_gradient_through_the_network_matches_finite_differences(activation, los
         return loss_fn(model(p, x), y) + nn.l2_penalty(p, 0.01)
 
     got, expected = grad(objective)(params), numerical_grad_tree(objective, params)
-    for g, e in zip(tree_flatten(got)[0], tree_flatten(expected)[0]):
+    for g, e in zip(tree_flatten(got)[0], tree_flatten(expected)[0], strict=True):
         np.testing.assert_allclose(g, e, rtol=1e-5, atol=1e-7)
 
 
@@ -68,7 +68,8 @@ def test_float32_stays_float32_forward_and_backward(activation, loss, rng):
     params = model.init()
     x = rng.normal(size=(8, 4)).astype(np.float32)
     y = {"softmax": rng.integers(0, 3, size=8), "svm": rng.integers(0, 3, size=8),
-         "mse": rng.normal(size=(8, 3)).astype(np.float32), "logistic": rng.choice([-1, 1], size=(8, 1))}[loss]
+         "mse": rng.normal(size=(8, 3)).astype(np.float32),
+         "logistic": rng.choice([-1, 1], size=(8, 1))}[loss]
     loss_fn = nn.LOSSES[loss]
 
     def objective(p):
@@ -100,8 +101,8 @@ def test_bad_layer_input():
     with pytest.raises(ValueError, match="dtype must be 'float32' or 'float64'"):
         nn.Linear(2, 3, dtype="int32")
     layer = nn.Linear(4, 2)
-    with pytest.raises(ValueError, match=r"Linear\(4 -> 2\) expects inputs whose last axis has 4 features, got "
-                                         r"shape \(3, 5\)"):
+    with pytest.raises(ValueError, match=r"Linear\(4 -> 2\) expects inputs whose last axis has 4 features, "
+                                         r"got shape \(3, 5\)"):
         layer(layer.init(), np.zeros((3, 5)))
     with pytest.raises(ValueError, match=r"takes params \{'W': \.\.\., 'b': \.\.\.\}"):
         layer({"W": np.zeros((4, 2))}, np.zeros((3, 4)))
