@@ -85,7 +85,7 @@ def _library(xp: ModuleType) -> str:
     return xp.__name__.removeprefix("array_api_compat.")
 
 
-@functools.lru_cache(maxsize=None)
+@functools.cache
 def isdtype(xp: ModuleType, dtype: Any, kind: str | tuple[str, ...]) -> bool:
     """xp.isdtype(dtype, kind), remembered: numpy's takes microseconds, and every transformation asks it."""
     return xp.isdtype(dtype, kind)
