@@ -14,7 +14,7 @@ def test_quick_bench_runs_every_workload_and_prints_the_targets():
     assert done.returncode == 0, done.stderr
     out = done.stdout
     for heading in ("## 1. MLP training step", "## 2. Tracing overhead", "## 3. Scalar engine",
-                    "## 4. Jacobian", "## 5. Memory", "## Targets"):
+                    "## 4. Jacobian", "## 5. Memory", "## 6. Training on the shipped digits", "## Targets"):
         assert heading in out
     assert "numpy (by hand)" in out and "micrograd.engine.Value" in out and "65,818" in out
     assert "quick run" in out
