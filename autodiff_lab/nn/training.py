@@ -48,6 +48,7 @@ def fit(model: Callable, params: Any, X: Any, y: Any, *, loss: str | Callable = 
     if validation is not None:
         validation = _dataset("validation ", *validation, dtype)
     n = shape(X)[0]
+
     def objective(p: Any, xb: Any, yb: Any) -> Any:
         return loss_fn(model(p, xb), yb) + (l2_penalty(p, l2) if l2 else 0.0)
 
