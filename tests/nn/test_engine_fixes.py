@@ -41,3 +41,14 @@ def test_scalar_backward_keeps_the_cycle_collector_setting():
     y.backward()
     assert gc.isenabled() == was
     assert x.grad == np.float64(2 * 0.5 * (1 - np.tanh(0.25) ** 2))
+
+
+def test_relu_derivative_is_a_mask_in_the_gradients_dtype():
+    # relu's VJP multiplies by a 0/1 mask (faster than where); it must keep the dtype, use 0 at the kink,
+    # and still nest (second derivative of relu(x)^3 is 6 relu(x))
+    x = np.array([-1.0, 0.0, 2.0], dtype=np.float32)
+    g = grad(lambda v: anp.sum(anp.relu(v) * 3.0))(x)
+    assert g.dtype == np.float32
+    np.testing.assert_array_equal(g, [0.0, 0.0, 3.0])
+    H = hessian(lambda v: anp.sum(anp.relu(v) ** 3))(np.array([-1.0, 2.0]))
+    np.testing.assert_allclose(H, [[0.0, 0.0], [0.0, 12.0]])
