@@ -20,9 +20,13 @@ and three comparisons run, each entry by entry (report.compare), and each must p
 Steps 1 and 2 look at every entry of x (and of out) when there are at most `max_entries` of them, and at a
 random sample of max_entries entries otherwise. The random numbers come from numpy's default_rng(seed).
 
-Tolerance: report.compare's rtol and atol, with atol raised by the finite differences' own rounding error,
-10 eps max|f(x)| / h per entry of J (h = 7.4e-4 max(1, |x|), the Richardson step), and for a weighted sum of
-entries by the sum of the weights' sizes.
+Tolerance: report.compare's rtol, and an absolute tolerance per entry of J of
+
+    atol * max|J|  +  10 eps max|f(x)| / h       (h = 7.4e-4 max(1, |x|), the Richardson step)
+
+atol being relative to the Jacobian's largest entry (so that multiplying f by a constant changes no verdict),
+and the second term the finite differences' own rounding error. For a sum of entries of J weighted by a seed
+(v^T J, J u) it is multiplied by the seed's 2-norm: rounding errors add up like independent random errors.
 """
 
 from __future__ import annotations
@@ -70,8 +74,11 @@ class DerivativeCheck:
             h = step(x.flat[j], "richardson")
             self.J[:, k] = derivative_along(f, x, _one_hot(x.shape, j), "richardson", h).reshape(-1)
         self.Ju = derivative_along(f, x, self.u, "richardson")
-        # the finite differences' rounding error in one entry of J
-        self.noise = 10 * EPS * float(np.max(np.abs(self.out), initial=0.0)) / RELATIVE_STEP["richardson"]
+        # the absolute tolerance for one entry of J: atol relative to J's scale, plus the rounding error of
+        # the finite differences
+        noise = 10 * EPS * float(np.max(np.abs(self.out), initial=0.0)) / RELATIVE_STEP["richardson"]
+        self.scale = float(np.abs(self.J).max(initial=0.0))
+        self.entry_atol = labels["atol"] * self.scale + noise
         self.seed_name = "cotangent" if self.vjp else "tangent"
         self.what = "gradient" if self.vjp else "tangent"
         self.in_shape, self.out_shape = (self.out.shape, x.shape) if self.vjp else (x.shape, self.out.shape)
@@ -87,8 +94,33 @@ class DerivativeCheck:
             else:
                 dot = self.dot_product(got)
                 outcome = outcome if dot.ok else dot
+        if not outcome.ok and outcome.error is None and outcome.hint is None:
+            rough = self.rough_entries()
+            if rough:
+                where = ", ".join(f"x[{', '.join(map(str, index))}]" for index in rough[:3])
+                outcome.diagnosis = (outcome.diagnosis + " " if outcome.diagnosis else "") + (
+                    f"But beware: f is not smooth near {where} (a kink or a domain edge: relu, abs or max "
+                    f"at 0 or at a tie, log or sqrt near 0), so finite differences cannot judge there. Check "
+                    f"at inputs away from it (random_inputs draws such inputs).")
         outcome.details = self.details
         return outcome
+
+    def rough_entries(self) -> list[tuple]:
+        """The sampled entries of x near which f is not smooth, so that the reference is unreliable there.
+
+        forward - backward difference = (f(x+h) - 2 f(x) + f(x-h)) / h, which is h f''(x) where f is smooth:
+        it halves when h halves. Across a kink it is the jump in slope, whatever h: it does not halve."""
+        rough = []
+        for j in self.cols:
+            e, h = _one_hot(self.x.shape, j), step(self.x.flat[j], "richardson")
+
+            def bend(h: float, e: np.ndarray = e) -> np.ndarray:
+                f = [evaluate(self.f, self.x + s * e, "finite differences") for s in (h, 0.0, -h)]
+                return (f[0] - 2 * f[1] + f[2]) / h
+
+            if np.abs(bend(h / 2) - bend(h) / 2).max(initial=0.0) > 1e-4 * self.scale + self.entry_atol:
+                rough.append(_unravel(j, self.x.shape))
+        return rough
 
     def random_projection(self) -> tuple[CheckReport, np.ndarray | None]:
         """1. The map of a random normal seed, entry by entry."""
@@ -127,7 +159,7 @@ class DerivativeCheck:
             expected = expected.reshape(self.out.shape + self.x.shape)
             mine = mine.reshape(expected.shape)
         report = compare(expected, mine, what="Jacobian, indexed [output entry, input entry]",
-                         **{**self.labels, "atol": self.labels["atol"] + self.noise})
+                         **{**self.labels, "atol": self.entry_atol})
         if report.worst_index is not None and not complete:
             r, c = report.worst_index
             report.worst_index = _unravel(rows[r], self.out.shape) + _unravel(cols[c], self.x.shape)
@@ -142,7 +174,7 @@ class DerivativeCheck:
         mine = float(np.vdot(got, u) if self.vjp else np.vdot(v, got))
         # the sum may cancel: allow 1e-8 of the size of its terms, plus the finite differences' rounding
         size = float(np.abs(v * self.Ju).sum())
-        atol = self.labels["atol"] + 1e-2 * self.labels["rtol"] * size + self.noise * _weight(v) * _peak(u)
+        atol = 1e-2 * self.labels["rtol"] * size + self.entry_atol * _weight(v) * _weight(u)
         report = compare(np.vdot(v, self.Ju), mine, what="dot product <v, J u>",
                          **{**self.labels, "atol": atol})
         self.details.append(f"dot-product test <v, J u>: expected {report.expected_value:.8g}, got "
@@ -159,10 +191,8 @@ class DerivativeCheck:
         return image.reshape(self.x.shape), None if covered.all() else covered.reshape(self.x.shape)
 
     def tolerance(self, seed: np.ndarray) -> dict:
-        """compare's arguments for the image of `seed`: atol grows by the rounding error of the entries of J
-        that the image sums (weighted by the seed)."""
-        return {**self.labels, "atol": self.labels["atol"] + self.noise * (_weight(seed) if self.vjp
-                                                                          else _peak(seed))}
+        """compare's arguments for the image of `seed` (a sum of entries of J weighted by it)."""
+        return {**self.labels, "atol": self.entry_atol * _weight(seed)}
 
     def right_for_all_ones(self) -> bool:
         """Would the map pass with an all-ones seed? (Then it mishandles the seed: the classic bug that an
@@ -199,11 +229,9 @@ def _as_float64(x: Any) -> np.ndarray:
 
 
 def _weight(seed: np.ndarray) -> float:
-    return float(np.abs(seed).sum())
-
-
-def _peak(seed: np.ndarray) -> float:
-    return float(np.abs(seed).max(initial=0.0))
+    """How a sum of entries of J weighted by `seed` scales their rounding errors, which add up like
+    independent random errors: by the 2-norm of the weights."""
+    return float(np.sqrt(np.sum(seed * seed)))
 
 
 def _sample(n: int, k: int, rng: np.random.Generator) -> np.ndarray:

@@ -32,7 +32,8 @@ def check_grads(f: Callable, args: tuple, modes: Sequence[str] = MODES, order: i
     floating-point arrays, or lists / tuples / dicts of them (close over anything else, such as an index:
     check_grads(lambda x: f(x, idx), (x,))). f returns an array, or a list / tuple / dict of arrays.
 
-    Returns the first failing check's report, or an ok report listing every check that ran."""
+    Returns the first failing check's report, or an ok report listing every check that ran. The keyword
+    arguments are those of check_vjp."""
     args = as_args(args, "check_grads")
     modes = (modes,) if isinstance(modes, str) else tuple(modes)
     if not modes or any(m not in MODES for m in modes):

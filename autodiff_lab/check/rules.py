@@ -6,8 +6,10 @@ of the plain function it differentiates (derivative_check.py has the three compa
 
     report = check_vjp(cube, lambda g, ans, x: g * 3 * x ** 2, (random_inputs((3, 4)),))
     report.ok        # True
-    assert_vjp(cube, lambda g, ans, x: g * 2 * x ** 2, (random_inputs((3, 4)),))
-    # AssertionError: FAILED: vjp check of cube, argument 0 (gradient) ... off by a constant factor: 2/3x
+    assert_vjp(cube, lambda g, ans, x: g * x ** 2, (random_inputs((3, 4)),))
+    # AssertionError: FAILED: vjp check of cube, argument 0 (gradient)
+    #   ...
+    #   diagnosis    off by a constant factor: your result is 1/3 times the right one.
 """
 
 from __future__ import annotations
@@ -28,7 +30,11 @@ def check_vjp(f: Callable, rule: Callable, args: tuple, argnum: int = 0, *, kwar
               max_entries: int = MAX_ENTRIES) -> CheckReport:
     """Check a VJP rule, called as rule(g, ans, *args, **kwargs) and returning the gradient for
     args[argnum] (shaped like it), against finite differences of f(*args, **kwargs) (a function on plain
-    arrays). Inputs are converted to float64, so the rule must return float64. Returns a CheckReport."""
+    arrays). Inputs are converted to float64, so the rule must return float64. Returns a CheckReport.
+
+    rtol and atol as in compare, but atol is relative to the Jacobian's largest entry (derivative_check.py);
+    seed picks the random cotangent; at most max_entries entries of x (and of f's output) are checked one by
+    one, a random sample of them if there are more."""
     return _check_rule("vjp", f, rule, args, argnum, kwargs, rtol=rtol, atol=atol, seed=seed,
                        max_entries=max_entries)
 

@@ -91,6 +91,11 @@ def test_containers_of_arguments_and_outputs():
     assert any("argument 1:" in line for line in report.details)
 
 
+def test_matmul_of_two_vectors():
+    """A regression: the VJP of vector @ vector (a scalar) used to fail on the scalar cotangent."""
+    assert_grads(anp.matmul, (random_inputs((3,)), random_inputs((3,), seed=1)), order=2)
+
+
 def test_float32_inputs_are_checked_in_float64():
     report = check_grads(anp.sin, (X.astype(np.float32),))
     assert report.ok and report.max_rel_error < 1e-8

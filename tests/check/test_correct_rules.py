@@ -13,7 +13,7 @@ RULE_PRIMITIVES = [name for name in PRIMITIVES if name != "dot"]  # anp.dot is m
 
 
 @pytest.mark.parametrize("name", RULE_PRIMITIVES)
-@settings(max_examples=15)
+@settings(max_examples=25)
 @given(data=st.data())
 def test_engine_rules_pass(name, data):
     call = data.draw(CASES[name], label="call")

@@ -16,7 +16,7 @@ def test_every_primitive_has_a_case():
 
 
 @pytest.mark.parametrize("name", PRIMITIVES)
-@settings(max_examples=10)
+@settings(max_examples=20)
 @given(data=st.data())
 def test_second_order_derivatives_match_finite_differences(name, data):
     call = data.draw(CASES[name], label="call")

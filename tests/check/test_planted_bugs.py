@@ -74,6 +74,7 @@ def test_wrong_vjp_rules_fail(bug):
     for key, text in (says or {}).items():
         assert text in (getattr(report, key) or ""), str(report)
     assert str(report).startswith("FAILED")
+    assert "not smooth" not in (report.diagnosis or "")  # these functions are smooth at these inputs
 
 
 JVP_BUGS = [
@@ -160,3 +161,25 @@ def test_a_rule_that_writes_into_its_inputs_cannot_spoil_later_calls():
         return ans
 
     assert check_vjp(np.exp, in_place, (X,)).ok
+
+
+def test_a_right_rule_at_a_kink_fails_with_a_warning_about_the_input():
+    """At x = 0 relu has no derivative, and finite differences see the average slope 1/2: the report says
+    that the input is to blame, and which entry."""
+    x = np.array([-1.0, 0.0, 2.0])
+    report = check_vjp(lambda x: np.maximum(x, 0), lambda g, ans, x: np.where(x > 0, g, 0.0), (x,))
+    assert not report.ok
+    assert "not smooth near x[1]" in report.diagnosis
+    away = random_inputs((3,), "away_from_zero")
+    assert check_vjp(lambda x: np.maximum(x, 0), lambda g, ans, x: np.where(x > 0, g, 0.0), (away,)).ok
+
+
+@pytest.mark.parametrize("scale", [1e-8, 1.0, 1e8])
+def test_verdicts_do_not_depend_on_the_scale_of_f(scale):
+    """atol is relative to the Jacobian's size: a 0.1 % bug fails however small or large f is."""
+    def f(x):
+        return scale * np.sin(x)
+
+    for check in (check_vjp, check_jvp):
+        assert check(f, lambda s, ans, x: scale * s * np.cos(x), (X,)).ok
+        assert not check(f, lambda s, ans, x: 1.001 * scale * s * np.cos(x), (X,)).ok
