@@ -81,11 +81,14 @@ class CheckReport:
         if self.hint:
             rows.append(("hint", self.hint))
         if self.max_abs_error is not None:
-            rows.append(("error", f"max abs {_num(self.max_abs_error)}, max rel {_num(self.max_rel_error)} "
-                                  f"(allowed: rtol {self.rtol:g}, atol {_num(self.atol)})"))
+            rows.append(("difference", f"max abs {_num(self.max_abs_error)}, max rel "
+                                       f"{_num(self.max_rel_error)} (allowed: rtol {self.rtol:g}, atol "
+                                       f"{_num(self.atol)})"))
         if self.worst_index is not None:
-            rows.append(("worst entry", f"index {self.worst_index}: expected {_num(self.expected_value)}, "
-                                        f"got {_num(self.got_value)}"))
+            values = f"got {_num(self.got_value)}"
+            if self.expected_value is not None:
+                values = f"expected {_num(self.expected_value)}, " + values
+            rows.append(("worst entry", f"index {self.worst_index}: {values}"))
         if self.wrong_entries:
             rows.append(("wrong", f"{self.wrong_entries} of {self.entries} entries"))
         if self.diagnosis:
