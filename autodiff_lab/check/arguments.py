@@ -55,7 +55,7 @@ def differentiable(x: Any, who: str, where: str) -> np.ndarray:
 
 def in_float64(x: Any) -> Any:
     """A floating-point array converted to a float64 numpy array; anything else (an index, an axis) as is."""
-    if is_array(x) and not isinstance(x, np.generic) or isinstance(x, np.floating):
+    if is_array(x):
         array = np.asarray(to_numpy(x))
         if np.issubdtype(array.dtype, np.floating):
             return array.astype(np.float64)
