@@ -9,12 +9,13 @@ for fixed random v and u, against finite differences of those first derivatives.
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
-from typing import Any
+from typing import Any, NamedTuple
 
 import numpy as np
 
 from .. import numpy as anp
 from .. import transforms
+from ..backend import is_array, namespace, shape
 from ..pytree import tree_flatten, tree_unflatten
 from ..tracing import raw
 from .arguments import as_args, differentiable, name_of
@@ -32,46 +33,69 @@ def check_grads(f: Callable, args: tuple, modes: Sequence[str] = MODES, order: i
     floating-point arrays, or lists / tuples / dicts of them (close over anything else, such as an index:
     check_grads(lambda x: f(x, idx), (x,))). f returns an array, or a list / tuple / dict of arrays.
 
-    Returns the first failing check's report, or an ok report listing every check that ran. The keyword
-    arguments are those of check_vjp."""
+    The engine runs on the arguments' own array library (numpy, cupy, ...) in float64; the finite
+    differences run on numpy. Returns the first failing check's report, or an ok report listing every check
+    that ran. The keyword arguments are those of check_vjp."""
     args = as_args(args, "check_grads")
     modes = (modes,) if isinstance(modes, str) else tuple(modes)
     if not modes or any(m not in MODES for m in modes):
         raise ValueError(f"check_grads: modes must be a non-empty selection of {MODES}, got {modes!r}")
     if order not in (1, 2):
         raise ValueError(f"check_grads: order must be 1 or 2, got {order!r}")
-    leaves, treedef = tree_flatten(args)
+    originals, treedef = tree_flatten(args)
     labels = _leaf_labels(args)
     try:
         leaves = [differentiable(x, "check_grads", f"argument {label}")
-                  for x, label in zip(leaves, labels, strict=True)]
+                  for x, label in zip(originals, labels)]
     except TypeError as err:
         raise TypeError(f"{err} check_grads differentiates every argument: close over one that is not "
                         f"differentiated, as in check_grads(lambda x: f(x, idx), (x,)).") from None
+    leaves = [Leaf(x, _to_library(original), label) for x, original, label in zip(leaves, originals, labels)]
     name = name_of(f)
 
     def flat_f(*xs: Any) -> Any:
         return _one_array(f(*tree_unflatten(treedef, list(xs))))
 
     options = dict(rtol=rtol, atol=atol, seed=seed, max_entries=max_entries)
-    reports = _check_first_order(flat_f, leaves, modes, "", name, labels, options)
+    reports = _check_first_order(flat_f, leaves, modes, "", name, options)
     if order == 2 and all(r.ok for r in reports):
         rng = np.random.default_rng(seed + 1)
         try:
-            out = np.asarray(raw(flat_f(*leaves)))
+            out = raw(flat_f(*(leaf.engine for leaf in leaves)))
         except Exception as err:  # noqa: BLE001  (f's error becomes the report)
             return CheckReport(False, kind="grads", name=name,
                                error=f"{name} raised {type(err).__name__}: {err}")
-        v = random_normal(out.shape, rng)
-        u = [random_normal(x.shape, rng) for x in leaves]
+        v = _to_library(out)(random_normal(shape(out), rng))
+        u = [leaf.move(random_normal(leaf.x.shape, rng)) for leaf in leaves]
         first_derivatives = {
             "rev": lambda *xs: _one_array(list(transforms.vjp(flat_f, *xs)[1](v))),
             "fwd": lambda *xs: transforms.jvp(flat_f, xs, u)[1],
         }
         for inner in modes:
             reports += _check_first_order(first_derivatives[inner], leaves, modes,
-                                          f" of {'vjp' if inner == 'rev' else 'jvp'}", name, labels, options)
+                                          f" of {'vjp' if inner == 'rev' else 'jvp'}", name, options)
     return _summary(reports, name, order, modes)
+
+
+class Leaf(NamedTuple):
+    """One differentiated input: x (float64 numpy, for the finite differences), `move` (numpy -> the
+    argument's own array library, where the engine runs), and its label in reports."""
+
+    x: np.ndarray
+    move: Callable
+    label: int | str
+
+    @property
+    def engine(self) -> Any:
+        return self.move(self.x)
+
+
+def _to_library(like: Any) -> Callable:
+    """A function moving numpy arrays to the array library of `like` (numpy arrays and numbers: numpy)."""
+    if not is_array(like) or isinstance(like, (np.ndarray, np.generic)):
+        return lambda a: a
+    xp = namespace(like)
+    return lambda a: xp.asarray(a)
 
 
 def assert_grads(*args: Any, **kwargs: Any) -> CheckReport:
@@ -82,44 +106,48 @@ def assert_grads(*args: Any, **kwargs: Any) -> CheckReport:
     return report
 
 
-def _check_first_order(fun: Callable, leaves: list, modes: tuple, suffix: str, name: str, labels: list,
+def _check_first_order(fun: Callable, leaves: list[Leaf], modes: tuple, suffix: str, name: str,
                        options: dict) -> list[CheckReport]:
     """The engine's jvp and / or vjp of fun against finite differences, one report per mode and argument;
     stops at the first failure."""
     reports = []
+    engine = [leaf.engine for leaf in leaves]
     for mode in modes:
         kind = ("jvp" if mode == "fwd" else "vjp") + suffix
         try:
-            vjp_fn = transforms.vjp(fun, *leaves)[1] if mode == "rev" else None
+            out, vjp_fn = transforms.vjp(fun, *engine) if mode == "rev" else (None, None)
         except Exception as err:  # noqa: BLE001  (the engine's error becomes the report)
             return reports + [CheckReport(False, kind=kind, name=name, error=f"{type(err).__name__}: {err}")]
-        for i, x in enumerate(leaves):
-            apply = _engine_vjp(vjp_fn, i) if mode == "rev" else _engine_jvp(fun, leaves, i)
-            report = check_derivative("vjp" if mode == "rev" else "jvp", apply, _of_one(fun, leaves, i), x,
-                                      kind=kind, name=name, argnum=labels[i], **options)
+        for i, leaf in enumerate(leaves):
+            apply = _engine_vjp(vjp_fn, i, _to_library(out)) if mode == "rev" else _engine_jvp(fun, leaves, i)
+            report = check_derivative("vjp" if mode == "rev" else "jvp", apply, _of_one(fun, leaves, i), leaf.x,
+                                      kind=kind, name=name, argnum=leaf.label, **options)
             reports.append(report)
             if not report.ok:
                 return reports
     return reports
 
 
-def _engine_vjp(vjp_fn: Callable, i: int) -> Callable:
+def _engine_vjp(vjp_fn: Callable, i: int, move: Callable) -> Callable:
     """cotangent -> the engine's gradient for argument i."""
-    return lambda g: raw(vjp_fn(g)[i])
+    return lambda g: raw(vjp_fn(move(g))[i])
 
 
-def _engine_jvp(fun: Callable, leaves: list, i: int) -> Callable:
+def _engine_jvp(fun: Callable, leaves: list[Leaf], i: int) -> Callable:
     """tangent of argument i -> the engine's output tangent (the other arguments' tangents are zero)."""
     def apply(t: np.ndarray) -> Any:
-        tangents = [t if k == i else np.zeros_like(y) for k, y in enumerate(leaves)]
-        return raw(transforms.jvp(fun, leaves, tangents)[1])
+        tangents = [leaf.move(t if k == i else np.zeros(leaf.x.shape)) for k, leaf in enumerate(leaves)]
+        return raw(transforms.jvp(fun, [leaf.engine for leaf in leaves], tangents)[1])
 
     return apply
 
 
-def _of_one(fun: Callable, leaves: list, i: int) -> Callable:
-    """fun as a function of argument i alone, the others held at their values."""
-    return lambda z: raw(fun(*leaves[:i], z, *leaves[i + 1:]))
+def _of_one(fun: Callable, leaves: list[Leaf], i: int) -> Callable:
+    """fun as a function of argument i alone (a numpy array), the others held at their values."""
+    def f(z: np.ndarray) -> Any:
+        return raw(fun(*(leaf.move(z) if k == i else leaf.engine for k, leaf in enumerate(leaves))))
+
+    return f
 
 
 def _one_array(out: Any) -> Any:

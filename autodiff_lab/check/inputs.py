@@ -25,7 +25,10 @@ def random_inputs(shape: tuple[int, ...] | int, domain: str = "real", seed: int 
     """A float64 array of `shape` drawn from `domain` (see the module docstring) with numpy's
     default_rng(seed): the same seed gives the same array."""
     shape = (shape,) if isinstance(shape, int) else tuple(shape)
-    rng = np.random.default_rng(seed)
+    return np.asarray(_draw(shape, domain, np.random.default_rng(seed)), dtype=np.float64)
+
+
+def _draw(shape: tuple[int, ...], domain: str, rng: np.random.Generator) -> np.ndarray:
     if domain == "real":
         return np.clip(rng.standard_normal(shape), -3.0, 3.0)
     if domain == "positive":
@@ -35,8 +38,8 @@ def random_inputs(shape: tuple[int, ...] | int, domain: str = "real", seed: int 
     if domain == "near_zero":
         return rng.uniform(-0.25, 0.25, shape)
     if domain == "distinct":
-        n = int(np.prod(shape))
         # shuffled ranks 0.2 apart, centred on 0, each moved by at most 0.05: neighbours stay >= 0.1 apart
+        n = int(np.prod(shape))
         ranks = rng.permutation(n) - (n - 1) / 2
         return (0.2 * ranks + rng.uniform(-0.05, 0.05, n)).reshape(shape)
     raise ValueError(f"unknown domain {domain!r}; choose one of {', '.join(DOMAINS)}")

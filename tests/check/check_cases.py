@@ -38,7 +38,7 @@ class Call:
 
         def f(*xs):
             args = list(self.args)
-            for i, x in zip(self.diff, xs, strict=True):
+            for i, x in zip(self.diff, xs):
                 args[i] = x
             return self.primitive(*args, **self.kwargs)
 

@@ -84,3 +84,7 @@ def test_random_inputs_keep_away_from_kinks_and_edges(domain):
         assert np.abs(x).max() <= 0.25
     if domain == "distinct":
         assert np.diff(np.sort(x)).min() >= 0.1
+
+
+def test_random_inputs_of_no_dimensions_are_arrays():
+    assert all(isinstance(random_inputs((), domain), np.ndarray) for domain in DOMAINS)
