@@ -15,7 +15,7 @@ balances them depends on the method's order p: h ~ eps^(1/(p+1)). So the default
     richardson          h = eps^(1/5) * max(1, |x|) = 7.4e-4 * max(1, |x|)   relative error ~ 1e-12
 
 scaled to |x| so that a large x takes a proportionally large step. The checkers use Richardson
-extrapolation: its error (1e-12 typically, 1e-9 at worst in the tests) is far below their tolerance of 1e-6,
+extrapolation: its error (1e-12 typically, 1e-9 to 1e-7 at worst in the tests) is far below their tolerance of 1e-5,
 while a VJP off by 0.1 % is off by 1e-3. Everything is computed in float64, whatever the dtype of the input.
 """
 

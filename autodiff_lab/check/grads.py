@@ -77,6 +77,14 @@ def check_grads(f: Callable, args: tuple, modes: Sequence[str] = MODES, order: i
     return _summary(reports, name, order, modes)
 
 
+def assert_grads(*args: Any, **kwargs: Any) -> CheckReport:
+    """check_grads, raising AssertionError with the report's text when a check fails."""
+    report = check_grads(*args, **kwargs)
+    if not report.ok:
+        raise AssertionError(str(report))
+    return report
+
+
 class Leaf(NamedTuple):
     """One differentiated input: x (float64 numpy, for the finite differences), `move` (numpy -> the
     argument's own array library, where the engine runs), and its label in reports."""
@@ -96,14 +104,6 @@ def _to_library(like: Any) -> Callable:
         return lambda a: a
     xp = namespace(like)
     return lambda a: xp.asarray(a)
-
-
-def assert_grads(*args: Any, **kwargs: Any) -> CheckReport:
-    """check_grads, raising AssertionError with the report's text when a check fails."""
-    report = check_grads(*args, **kwargs)
-    if not report.ok:
-        raise AssertionError(str(report))
-    return report
 
 
 def _check_first_order(fun: Callable, leaves: list[Leaf], modes: tuple, suffix: str, name: str,

@@ -22,4 +22,4 @@ def test_engine_rules_pass(name, data):
         for check, rule in ((check_vjp, call.vjp_rule(argnum)), (check_jvp, call.jvp_rule(argnum))):
             report = check(call.primitive, rule, call.args, argnum, kwargs=call.kwargs)
             assert report.ok, str(report)
-            assert report.max_rel_error < 1e-8  # a thousand times below the tolerance
+            assert report.max_rel_error < 1e-8  # a thousand times below rtol
