@@ -19,17 +19,31 @@ from .tracing import cycle_collector_paused
 
 class Value:
     """A scalar in a computation graph: data, grad (dL/d self after backward), and the local derivative
-    to each parent, so that a drawing can show local, upstream and downstream gradient on every edge."""
+    to each parent, so that a drawing can show local, upstream and downstream gradient on every edge.
 
-    __slots__ = ("data", "grad", "label", "op", "parents", "local_grads")
+    A Value has at most two parents, kept in two slots (a, da) and (b, db) rather than in tuples: one object
+    per node instead of three keeps Python's cycle collector, which now and then scans every live object,
+    from dominating the time spent on a large graph. `parents` and `local_grads` give them as tuples."""
+
+    __slots__ = ("data", "grad", "label", "op", "a", "da", "b", "db")
 
     def __init__(self, data: float, label: str = "", op: str = "", parents: tuple = (), local_grads: tuple = ()):
+        if len(parents) > 2 or len(parents) != len(local_grads):
+            raise ValueError("a Value has at most two parents, and one local gradient for each of them")
         self.data = data
         self.grad = 0.0
         self.label = label
         self.op = op
-        self.parents = parents
-        self.local_grads = local_grads
+        self.a, self.da = (parents[0], local_grads[0]) if parents else (None, 0.0)
+        self.b, self.db = (parents[1], local_grads[1]) if len(parents) == 2 else (None, 0.0)
+
+    @property
+    def parents(self) -> tuple[Value, ...]:
+        return (self.a, self.b) if self.b is not None else (self.a,) if self.a is not None else ()
+
+    @property
+    def local_grads(self) -> tuple[float, ...]:
+        return (self.da, self.db) if self.b is not None else (self.da,) if self.a is not None else ()
 
     def __repr__(self) -> str:
         name = f"{self.label}=" if self.label else ""
@@ -37,19 +51,22 @@ class Value:
 
     # --- operations: each returns its result with the local derivative for every parent ---------------
     def __add__(self, other: Value | float) -> Value:
-        other = _value(other)
+        other = other if isinstance(other, Value) else Value(other)
         return Value(self.data + other.data, "", "+", (self, other), (1.0, 1.0))
 
     def __mul__(self, other: Value | float) -> Value:
-        other = _value(other)
+        other = other if isinstance(other, Value) else Value(other)
         return Value(self.data * other.data, "", "*", (self, other), (other.data, self.data))
 
+    __radd__ = __add__
+    __rmul__ = __mul__
+
     def __sub__(self, other: Value | float) -> Value:
-        other = _value(other)
+        other = other if isinstance(other, Value) else Value(other)
         return Value(self.data - other.data, "", "-", (self, other), (1.0, -1.0))
 
     def __truediv__(self, other: Value | float) -> Value:
-        other = _value(other)
+        other = other if isinstance(other, Value) else Value(other)
         a, b = self.data, other.data
         return Value(a / b, "", "/", (self, other), (1.0 / b, -a / (b * b)))
 
@@ -89,17 +106,11 @@ class Value:
         x = self.data
         return Value(x if x > 0 else 0.0, "", "relu", (self,), (1.0 if x > 0 else 0.0,))
 
-    def __radd__(self, other: float) -> Value:
-        return self + other
-
-    def __rmul__(self, other: float) -> Value:
-        return self * other
-
     def __rsub__(self, other: float) -> Value:
-        return _value(other) - self
+        return Value(other) - self
 
     def __rtruediv__(self, other: float) -> Value:
-        return _value(other) / self
+        return Value(other) / self
 
     # --- the backward pass ------------------------------------------------------------------------------
     def backward(self) -> None:
@@ -112,13 +123,14 @@ class Value:
         with cycle_collector_paused():  # the walk allocates; the graph has no cycles to collect
             order = self.topological_order()
             for v in order:
-                if v.parents:
+                if v.a is not None:
                     v.grad = 0.0
             self.grad += 1.0
             for v in reversed(order):
-                g = v.grad
-                for parent, local in zip(v.parents, v.local_grads):
-                    parent.grad += local * g
+                if v.a is not None:
+                    v.a.grad += v.da * v.grad
+                    if v.b is not None:
+                        v.b.grad += v.db * v.grad
 
     def topological_order(self) -> list[Value]:
         """Every Value this one depends on, parents before children (iterative depth-first search: a Value
@@ -133,8 +145,8 @@ class Value:
             elif v not in seen:
                 seen.add(v)
                 stack.append((v, True))
-                for parent in v.parents:
-                    if parent not in seen:
+                for parent in (v.a, v.b):
+                    if parent is not None and parent not in seen:
                         stack.append((parent, False))
         return order
 
@@ -143,6 +155,3 @@ class Value:
         for v in self.topological_order():
             v.grad = 0.0
 
-
-def _value(x: Value | float) -> Value:
-    return x if isinstance(x, Value) else Value(x)
