@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import importlib
 import os
-from numbers import Number
 from types import ModuleType
 from typing import Any
 
@@ -48,7 +47,7 @@ def get_backend() -> ModuleType:
 
 def is_array(x: Any) -> bool:
     """True for an array of any supported library (numpy scalars included), False for Python numbers."""
-    return not isinstance(x, Number) and array_api_compat.is_array_api_obj(x)
+    return not isinstance(x, (int, float, complex)) and array_api_compat.is_array_api_obj(x)
 
 
 def namespace(*xs: Any) -> ModuleType:
@@ -94,7 +93,7 @@ def to_numpy(x: Any) -> Any:
 
     if hasattr(x, "get") and not isinstance(x, numpy.ndarray):  # cupy
         return x.get()
-    if isinstance(x, (Number, numpy.ndarray, numpy.generic)):
+    if isinstance(x, (int, float, complex, numpy.ndarray, numpy.generic)):
         return numpy.asarray(x)
     return numpy.from_dlpack(x)
 

@@ -7,7 +7,8 @@ structure around the results. None is an empty container; anything else is a lea
 
 from __future__ import annotations
 
-from typing import Any, Callable, NamedTuple
+from collections.abc import Callable
+from typing import Any, NamedTuple
 
 
 class TreeDef(NamedTuple):
@@ -64,7 +65,7 @@ def tree_map(f: Callable, tree: Any, *rest: Any) -> Any:
     """Apply f to each leaf (and the matching leaves of `rest`, which must have the same structure)."""
     leaves, treedef = tree_flatten(tree)
     others = [tree_flatten(r) for r in rest]
-    for other_leaves, other_def in others:
+    for _, other_def in others:
         if other_def != treedef:
             raise ValueError(f"tree structures differ: {describe(treedef)} vs {describe(other_def)}")
     return tree_unflatten(treedef, [f(*xs) for xs in zip(leaves, *(o[0] for o in others))])

@@ -8,16 +8,17 @@ Each transformation (grad, vjp, jvp, ...) opens a new *level* and wraps its inpu
 
 When a primitive sees tracers among its arguments, the highest level among them handles the call: the
 primitive unwraps that level's tracers, runs on what is inside (calling itself again if lower-level tracers
-remain there), and the tracer wraps the answer (primitive.py, Primitive.__call__). Because a tracer's value can itself be a tracer of a
-lower level, transformations nest: grad(grad(f)), jvp(grad(f)), jacfwd(jacrev(f)).
+remain there), and the tracer wraps the answer (primitive.py, Primitive.__call__). Because a tracer's value
+can itself be a tracer of a lower level, transformations nest: grad(grad(f)), jvp(grad(f)), jacfwd(jacrev(f)).
 """
 
 from __future__ import annotations
 
 import gc
 import itertools
+from collections.abc import Iterator
 from contextlib import contextmanager
-from typing import Any, Iterator
+from typing import Any
 
 from .backend import shape
 

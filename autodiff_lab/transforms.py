@@ -10,7 +10,8 @@ from __future__ import annotations
 
 import functools
 import operator
-from typing import Any, Callable, Sequence
+from collections.abc import Callable, Sequence
+from typing import Any
 
 from . import numpy as anp
 from .backend import is_array, namespace, shape
@@ -113,7 +114,7 @@ def value_and_grad(f: Callable, argnums: int | tuple[int, ...] = 0, has_aux: boo
             return f(*_substitute(args, positions, chosen), **kwargs)
 
         value, f_vjp, *aux = _vjp(f_of_chosen, tuple(args[i] for i in positions), "grad", positions, has_aux)
-        if shape(value) != () or not (is_array(raw(value)) or isinstance(raw(value), (int, float))):
+        if shape(value) != () or not (is_array(raw(value)) or isinstance(raw(value), float)):
             what = f"shape {shape(value)}" if is_array(raw(value)) else f"a {type(value).__name__}"
             raise TypeError(
                 f"grad needs f to return a scalar, but it returned {what}. Reduce the output to one number "

@@ -18,10 +18,10 @@ def matmul(x, y):
 def _as_matrices(g, x, y):
     """Treat a 1-D x as a row and a 1-D y as a column (and give g the matching axes), so that one
     formula covers every case."""
-    if len(shape_of(x)) == 1:
-        x, g = reshape(x, (1, -1)), expand_dims(g, -2)
     if len(shape_of(y)) == 1:
         y, g = reshape(y, (-1, 1)), expand_dims(g, -1)
+    if len(shape_of(x)) == 1:
+        x, g = reshape(x, (1, -1)), expand_dims(g, -2)
     return g, x, y
 
 

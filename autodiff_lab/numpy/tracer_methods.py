@@ -22,9 +22,15 @@ for _name, _fn in _BINARY.items():
     setattr(Tracer, f"__{_name}__", lambda self, other, fn=_fn: fn(self, other))
     setattr(Tracer, f"__r{_name}__", lambda self, other, fn=_fn: fn(other, self))
 
+
+
+def _comparison(op):
+    """Comparisons are not differentiable: they compare the plain values and return plain booleans."""
+    return lambda self, other: op(raw(self), raw(other))
+
+
 for _name in ("lt", "le", "gt", "ge", "eq", "ne"):
-    # Comparisons are not differentiable: they compare the plain values and return plain booleans.
-    setattr(Tracer, f"__{_name}__", lambda self, other, op=getattr(operator, _name): op(raw(self), raw(other)))
+    setattr(Tracer, f"__{_name}__", _comparison(getattr(operator, _name)))
 
 Tracer.__hash__ = object.__hash__
 Tracer.__neg__ = lambda self: arithmetic.negative(self)

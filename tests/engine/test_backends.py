@@ -1,0 +1,120 @@
+"""The engine never calls numpy directly: the same rules run on array-api-strict (a minimal, strict
+implementation of the array API standard that rejects anything else), and keep float32 as float32."""
+
+import array_api_strict as xps
+import numpy as np
+import pytest
+
+import autodiff_lab as ad
+import autodiff_lab.numpy as anp
+from autodiff_lab import grad, jvp
+
+rng = np.random.default_rng(0)
+W23 = rng.normal(size=(2, 3))
+
+# name -> (function of traced inputs, input arrays as numpy float64). Inputs avoid kinks and domain edges.
+OPS = {
+    "add": (lambda x, y: x + y, [rng.normal(size=(2, 3)), rng.normal(size=(3,))]),
+    "subtract": (lambda x, y: anp.subtract(x, y), [rng.normal(size=(2, 1)), rng.normal(size=(1, 3))]),
+    "multiply": (lambda x, y: x * y, [rng.normal(size=(2, 3)), rng.normal(size=(2, 1))]),
+    "divide": (lambda x, y: x / y, [rng.normal(size=(3,)), rng.uniform(1, 2, size=(2, 3))]),
+    "negative": (lambda x: -x, [rng.normal(size=(3,))]),
+    "power": (lambda x, y: x**y, [rng.uniform(0.5, 2, size=(3,)), rng.uniform(0.5, 2, size=(3,))]),
+    "power_number": (lambda x: x**3, [rng.normal(size=(3,))]),
+    "exp": (anp.exp, [rng.normal(size=(2, 2))]),
+    "log": (anp.log, [rng.uniform(0.5, 2, size=(2, 2))]),
+    "sin": (anp.sin, [rng.normal(size=(3,))]),
+    "cos": (anp.cos, [rng.normal(size=(3,))]),
+    "tanh": (anp.tanh, [rng.normal(size=(3,))]),
+    "sigmoid": (anp.sigmoid, [rng.normal(size=(3,))]),
+    "relu": (anp.relu, [np.array([-1.5, -0.5, 0.5, 2.0])]),
+    "abs": (anp.abs, [np.array([-1.5, -0.5, 0.5, 2.0])]),
+    "sqrt": (anp.sqrt, [rng.uniform(0.5, 2, size=(3,))]),
+    "maximum": (anp.maximum, [np.array([1.0, -2.0, 3.0]), np.array([0.0, 1.0, 2.0])]),
+    "logaddexp": (anp.logaddexp, [rng.normal(size=(3,)), rng.normal(size=(2, 3))]),
+    "where": (lambda x, y: anp.where(x > 0, x, y), [rng.normal(size=(4,)), rng.normal(size=(4,))]),
+    "matmul": (lambda x, y: x @ y, [rng.normal(size=(2, 3)), rng.normal(size=(3, 4))]),
+    "matmul_vector": (lambda x, y: x @ y, [rng.normal(size=(3,)), rng.normal(size=(3, 2))]),
+    "sum": (lambda x: anp.sum(x, axis=1, keepdims=True), [rng.normal(size=(2, 3))]),
+    "mean": (lambda x: anp.mean(x, axis=0), [rng.normal(size=(2, 3))]),
+    "max": (lambda x: anp.max(x, axis=1), [W23]),
+    "reshape": (lambda x: anp.reshape(x, (3, 2)), [rng.normal(size=(2, 3))]),
+    "transpose": (lambda x: anp.transpose(x, (1, 0)), [rng.normal(size=(2, 3))]),
+    "broadcast_to": (lambda x: anp.broadcast_to(x, (2, 3)), [rng.normal(size=(3,))]),
+    "expand_dims": (lambda x: anp.expand_dims(x, 1), [rng.normal(size=(3,))]),
+    "squeeze": (lambda x: anp.squeeze(x), [rng.normal(size=(1, 3))]),
+    "concatenate": (lambda x, y: anp.concatenate([x, y], axis=1), [rng.normal(size=(2, 1)), rng.normal(size=(2, 2))]),
+    "stack": (lambda x, y: anp.stack([x, y], axis=-1), [rng.normal(size=(3,)), rng.normal(size=(3,))]),
+    "slice": (lambda x: x[1:, ::2], [rng.normal(size=(3, 4))]),
+    "mask": (lambda x: x[x > 0], [rng.normal(size=(5,))]),
+    "logsumexp": (lambda x: anp.logsumexp(x, axis=1), [rng.normal(size=(2, 3))]),
+    "softmax": (lambda x: anp.softmax(x, axis=0), [rng.normal(size=(2, 3))]),
+    "log_softmax": (lambda x: anp.log_softmax(x), [rng.normal(size=(2, 3))]),
+}
+
+
+def weighted_sum(f, out_weight_seed=1):
+    def loss(*args):
+        out = f(*args)
+        w = np.random.default_rng(out_weight_seed).normal(size=out.shape)
+        return anp.sum(out * ad.asarray(w) if isinstance(ad.tracing.raw(out), np.ndarray)
+                       else out * xps.asarray(w))
+    return loss
+
+
+def all_grads(f, args):
+    return grad(weighted_sum(f), argnums=tuple(range(len(args))))(*args)
+
+
+@pytest.mark.parametrize("name", OPS)
+def test_first_order_transformations_run_on_array_api_strict(name):
+    f, inputs = OPS[name]
+    expected = all_grads(f, [ad.asarray(a) for a in inputs])
+    strict = [xps.asarray(a) for a in inputs]
+    got = all_grads(f, strict)
+    for e, g in zip(expected, got):
+        assert type(g).__module__.startswith("array_api_strict")
+        np.testing.assert_allclose(ad.to_numpy(g), ad.to_numpy(e), rtol=1e-10, atol=1e-12)
+    tangents = tuple(xps.asarray(np.ones_like(a)) for a in inputs)
+    out, t = jvp(f, tuple(strict), tangents)
+    _, t_np = jvp(f, tuple(ad.asarray(a) for a in inputs), tuple(ad.asarray(np.ones_like(a)) for a in inputs))
+    np.testing.assert_allclose(ad.to_numpy(t), ad.to_numpy(t_np), rtol=1e-10, atol=1e-12)
+
+
+def test_integer_array_indexing_gradient_needs_scatter_add_which_strict_lacks():
+    x = xps.asarray([1.0, 2.0, 3.0])
+    with pytest.raises(ad.RuleError, match="getitem.*no scatter-add.*use numpy or cupy"):
+        grad(lambda x: anp.sum(x[xps.asarray([0, 0])]))(x)
+
+
+@pytest.mark.parametrize("name", OPS)
+def test_backward_and_forward_passes_keep_float32(name):
+    f, inputs = OPS[name]
+    args = [ad.asarray(a.astype("float32")) for a in inputs]
+    for g in grad(lambda *a: anp.sum(f(*a)), argnums=tuple(range(len(args))))(*args):
+        assert g.dtype == args[0].dtype, f"{name}: gradient became {g.dtype}"
+    _, t = jvp(f, tuple(args), tuple(ad.asarray(np.ones_like(a, dtype="float32")) for a in inputs))
+    assert t.dtype == args[0].dtype
+
+
+def test_default_backend_converts_and_reports():
+    assert ad.get_backend().__name__.endswith(("numpy", "cupy"))
+    previous = ad.get_backend().__name__.removeprefix("array_api_compat.")
+    try:
+        xp = ad.set_backend("array_api_strict")
+        a = anp.array([1.0, 2.0])
+        assert type(a).__module__.startswith("array_api_strict") and xp is ad.get_backend()
+        assert isinstance(ad.to_numpy(a), np.ndarray)
+        assert type(ad.asarray(np.ones(2))).__module__.startswith("array_api_strict")
+    finally:
+        ad.set_backend(previous)
+
+
+def test_cupy_backend_is_explained_when_missing():
+    try:
+        import cupy  # noqa: F401
+    except ImportError:
+        with pytest.raises(ImportError, match="backend 'cupy' is not installed.*set_backend\\('numpy'\\)"):
+            ad.set_backend("cupy")
+    else:
+        pytest.skip("cupy is installed: the whole suite runs on it with AUTODIFF_LAB_BACKEND=cupy")

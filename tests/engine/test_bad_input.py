@@ -1,0 +1,131 @@
+"""Every mistake a student can make gets a message that names the problem and the fix."""
+
+import array_api_strict
+import numpy as np
+import pytest
+
+import autodiff_lab as ad
+import autodiff_lab.numpy as anp
+from autodiff_lab import RuleError, defjvp, defvjp, grad, jvp, primitive, vjp
+
+
+def test_grad_of_a_non_scalar_output(arr):
+    with pytest.raises(TypeError, match=r"grad needs f to return a scalar.*shape \(2,\).*jacrev"):
+        grad(lambda x: x * 2)(arr([1.0, 2.0]))
+    with pytest.raises(TypeError, match="returned a tuple"):
+        grad(lambda x: (x, x))(1.0)
+
+
+@primitive
+def double(x):
+    return x * 2
+
+
+def test_vjp_rule_returning_the_wrong_shape_names_primitive_argument_and_shapes(arr):
+    defvjp(double, lambda g, ans, x: anp.sum(g))
+    with pytest.raises(RuleError) as err:
+        grad(lambda x: anp.sum(double(x)))(arr([1.0, 2.0, 3.0]))
+    message = str(err.value)
+    assert "VJP rule of double for argument 0 (x)" in message
+    assert "returned shape ()" in message and "has shape (3,)" in message
+
+
+@primitive
+def add_bias(x, b):
+    return x + b
+
+
+def test_forgetting_to_undo_broadcasting_gets_a_hint(arr):
+    defvjp(add_bias, lambda g, ans, x, b: g, lambda g, ans, x, b: g)
+    with pytest.raises(RuleError, match=r"argument 1 \(b\) returned shape \(2, 3\).*undo broadcasting"):
+        grad(lambda b: anp.sum(add_bias(arr(np.ones((2, 3))), b)))(arr([1.0, 2.0, 3.0]))
+
+
+@primitive
+def matvec(A, x):
+    return A @ x
+
+
+def test_transposed_gradient_gets_a_hint(arr):
+    defvjp(matvec, lambda g, ans, A, x: anp.transpose(anp.expand_dims(g, 1) * x), None)
+    with pytest.raises(RuleError, match=r"transpose of the expected shape"):
+        grad(lambda A: anp.sum(matvec(A, arr([1.0, 2.0, 3.0]))))(arr(np.ones((2, 3))))
+
+
+def test_jvp_rule_returning_the_wrong_shape(arr):
+    defjvp(add_bias, lambda t, ans, x, b: t, lambda t, ans, x, b: t)
+    with pytest.raises(RuleError, match=r"JVP rule of add_bias for argument 1 \(b\) returned shape \(3,\).*"
+                                        r"output has shape \(2, 3\)"):
+        jvp(lambda b: add_bias(arr(np.ones((2, 3))), b), (arr([1.0, 2.0, 3.0]),), (arr([1.0, 0.0, 0.0]),))
+
+
+def test_a_rule_that_raises_is_reported_with_its_primitive(arr):
+    defvjp(double, lambda g, ans, x: g @ g @ g)
+    with pytest.raises(RuleError, match=r"VJP rule of double for argument 0 \(x\) raised"):
+        grad(lambda x: anp.sum(double(x)))(arr([1.0, 2.0]))
+
+
+@primitive
+def no_rules(x, y):
+    return x * y
+
+
+def test_a_missing_rule_says_how_to_add_one(arr):
+    with pytest.raises(RuleError, match=r"no_rules has no VJP rule for argument 1 \(y\).*defvjp\(no_rules"):
+        grad(lambda y: anp.sum(no_rules(2.0, y)))(arr([1.0]))
+    with pytest.raises(RuleError, match=r"no JVP rule for argument 0 \(x\).*defjvp"):
+        jvp(lambda x: no_rules(x, 2.0), (1.0,), (1.0,))
+
+
+def test_defvjp_needs_a_primitive():
+    with pytest.raises(TypeError, match="@primitive"):
+        defvjp(lambda x: x, lambda g, ans, x: g)
+
+
+@pytest.mark.parametrize("bad", [2, True, np.array([1, 2]), np.array([True])])
+def test_integer_and_boolean_inputs_to_grad(bad):
+    with pytest.raises(TypeError, match=r"argument 0 .*only floating-point inputs can be differentiated.*2\.0"):
+        grad(lambda x: anp.sum(x * 1.0))(bad)
+
+
+def test_a_plain_numpy_function_on_a_traced_value(arr):
+    with pytest.raises(TypeError, match=r"numpy\.exp was called on a traced value.*use anp\.exp"):
+        grad(lambda x: np.sum(np.exp(x)))(arr([1.0]))
+    with pytest.raises(TypeError, match=r"numpy\.sum was called on a traced value.*use anp\.sum"):
+        grad(lambda x: np.sum(x))(arr([1.0]))
+    with pytest.raises(TypeError, match=r"numpy\.log1p .*anp has no log1p"):
+        grad(lambda x: np.log1p(x))(arr([1.0]))
+    with pytest.raises(TypeError, match=r"cannot be turned into a plain numpy array"):
+        grad(lambda x: anp.sum(np.asarray(x)))(arr([1.0]))
+
+
+def test_arrays_of_two_libraries_mixed():
+    x = np.ones(2)
+    y = array_api_strict.asarray([1.0, 2.0])
+    with pytest.raises(TypeError, match=r"mixes arrays of two libraries \(numpy and array_api_strict\).*to_numpy"):
+        grad(lambda x: anp.sum(anp.multiply(x, y)))(x)
+
+
+def test_argnums_out_of_range():
+    with pytest.raises(ValueError, match=r"argnums=2 asks for argument 2.*called with 2 positional arguments"):
+        grad(lambda x, y: x * y, argnums=2)(1.0, 2.0)
+
+
+def test_cotangent_of_the_wrong_shape_or_structure(arr):
+    _, f_vjp = vjp(lambda x: x * 2, arr([1.0, 2.0]))
+    with pytest.raises(ValueError, match=r"cotangent .* has shape \(3,\).*output has shape \(2,\)"):
+        f_vjp(arr([1.0, 2.0, 3.0]))
+    with pytest.raises(ValueError, match=r"structure"):
+        f_vjp((arr([1.0, 2.0]), arr([1.0])))
+
+
+def test_jvp_argument_mistakes(arr):
+    with pytest.raises(TypeError, match=r"jvp\(f, \(x,\), \(t,\)\)"):
+        jvp(lambda x: x, 1.0, 1.0)
+    with pytest.raises(ValueError, match=r"tangent has shape \(3,\) but its primal has shape \(2,\)"):
+        jvp(lambda x: x, (arr([1.0, 2.0]),), (arr([1.0, 2.0, 3.0]),))
+
+
+def test_unknown_backend():
+    with pytest.raises(ValueError, match="unknown backend 'torch'"):
+        ad.set_backend("torch")

@@ -1,0 +1,216 @@
+"""grad, value_and_grad, vjp, jvp, jacrev, jacfwd, hessian, hvp: signatures as in JAX, pytrees, nesting."""
+
+import numpy as np
+import pytest
+
+import autodiff_lab as ad
+import autodiff_lab.numpy as anp
+from autodiff_lab import Dual, grad, hessian, hvp, jacfwd, jacrev, jvp, value_and_grad, vjp
+
+
+def test_grad_argnums_and_value_and_grad(arr, close):
+    f = lambda x, y: anp.sum(x * y**2)  # noqa: E731
+    x, y = arr([1.0, 2.0]), arr([3.0, -1.0])
+    assert close(grad(f)(x, y), y**2)
+    assert close(grad(f, argnums=1)(x, y), 2 * x * y)
+    assert close(grad(f, argnums=(0, 1))(x, y), (y**2, 2 * x * y))
+    value, g = value_and_grad(f, argnums=-1)(x, y)
+    assert close(value, 11.0) and close(g, 2 * x * y)
+
+
+def test_grad_with_aux_and_keyword_arguments(arr, close):
+    def loss(w, x, scale=1.0):
+        y = anp.tanh(x @ w)
+        return scale * anp.sum(y**2), {"y": y}
+
+    w, x = arr([0.5, -0.5]), arr([[1.0, 2.0], [3.0, 4.0]])
+    (g, aux) = grad(loss, has_aux=True)(w, x, scale=2.0)
+    assert close(aux["y"], np.tanh(ad.to_numpy(x) @ ad.to_numpy(w)))
+    assert close(g, jacrev(lambda w: loss(w, x, scale=2.0)[0])(w))
+
+
+def test_grad_of_pytree_params_returns_the_same_structure(arr, close):
+    params = [{"W": arr(np.ones((3, 2))), "b": arr(np.zeros(2))}, {"W": arr(np.ones((2, 1))), "b": arr([0.0])}]
+    x = arr(np.arange(6.0).reshape(2, 3))
+
+    def loss(params):
+        h = x
+        for layer in params:
+            h = anp.tanh(h @ layer["W"] + layer["b"])
+        return anp.sum(h)
+
+    g = grad(loss)(params)
+    assert isinstance(g, list) and set(g[0]) == {"W", "b"}
+    assert g[0]["W"].shape == (3, 2) and g[1]["b"].shape == (1,)
+    eps = 1e-6
+    bumped = [dict(layer) for layer in params]
+    bumped[1] = {"W": params[1]["W"], "b": params[1]["b"] + eps}
+    assert close(g[1]["b"], (loss(bumped) - loss(params)) / eps, rtol=1e-4)
+
+
+def test_vjp_returns_one_cotangent_per_primal(arr, close):
+    x, y = arr([1.0, 2.0, 3.0]), arr([[1.0, 0.0, -1.0]])
+    out, f_vjp = vjp(lambda x, y: x * y, x, y)
+    assert out.shape == (1, 3)
+    ct = f_vjp(arr([[1.0, 2.0, 3.0]]))
+    assert isinstance(ct, tuple) and len(ct) == 2
+    assert close(ct[0], [1.0, 0.0, -3.0]) and close(ct[1], [[1.0, 4.0, 9.0]])
+
+
+def test_vjp_of_a_function_not_depending_on_an_input_gives_zeros(arr, close):
+    _, f_vjp = vjp(lambda x, y: anp.sin(x), arr([1.0]), arr([2.0, 3.0]))
+    ct = f_vjp(arr([1.0]))
+    assert close(ct[1], [0.0, 0.0])
+
+
+def test_jvp_with_pytrees(arr, close):
+    primals = ({"a": arr([1.0, 2.0]), "b": arr(3.0)},)
+    tangents = ({"a": arr([1.0, 0.0]), "b": arr(1.0)},)
+    out, t = jvp(lambda p: {"s": anp.sum(p["a"] * p["b"])}, primals, tangents)
+    assert close(out["s"], 9.0) and close(t["s"], 3.0 + 3.0)
+
+
+def test_jacrev_and_jacfwd_agree_with_each_other_and_have_out_by_in_shape(arr, close):
+    W = arr(np.arange(12.0).reshape(4, 3) / 10)
+    f = lambda x: anp.tanh(W @ x)  # noqa: E731
+    x = arr([0.1, -0.2, 0.3])
+    Jr, Jf = jacrev(f)(x), jacfwd(f)(x)
+    assert Jr.shape == Jf.shape == (4, 3)
+    assert close(Jr, Jf)
+    expected = (1 - np.tanh(ad.to_numpy(W) @ ad.to_numpy(x)) ** 2)[:, None] * ad.to_numpy(W)
+    assert close(Jr, expected)
+
+
+def test_jacobian_of_a_matrix_function_has_shape_out_plus_in(arr):
+    X = arr(np.ones((2, 3)))
+    assert jacrev(lambda X: X.T @ X)(X).shape == (3, 3, 2, 3)
+    assert jacfwd(lambda X: anp.sum(X, axis=0))(X).shape == (3, 2, 3)
+
+
+def test_hessian_and_hvp(arr, close):
+    A = arr([[2.0, 1.0], [1.0, 3.0]])
+    f = lambda x: 0.5 * x @ A @ x + anp.sum(anp.sin(x))  # noqa: E731
+    x, v = arr([0.3, -0.7]), arr([1.0, 2.0])
+    H = A - np.diag(np.sin(ad.to_numpy(x)))
+    assert close(hessian(f)(x), H)
+    (hv,) = hvp(f, (x,), (v,))
+    assert close(hv, H @ ad.to_numpy(v))
+    g = lambda x, y: anp.sum(x**2 * y)  # noqa: E731
+    hx, hy = hvp(g, (arr([1.0, 2.0]), arr([3.0, 4.0])), (arr([1.0, 0.0]), arr([0.0, 1.0])))
+    assert close(hx, [6.0, 4.0]) and close(hy, [2.0, 0.0])
+
+
+def test_transformations_nest(close):
+    f = lambda x: anp.sin(x) * x**2  # noqa: E731
+    d1 = lambda x: np.cos(x) * x**2 + 2 * x * np.sin(x)  # noqa: E731
+    d2 = lambda x: -np.sin(x) * x**2 + 4 * x * np.cos(x) + 2 * np.sin(x)  # noqa: E731
+    d3 = lambda x: -np.cos(x) * x**2 - 6 * x * np.sin(x) + 6 * np.cos(x)  # noqa: E731
+    x = 0.7
+    assert close(grad(f)(x), d1(x))
+    assert close(grad(grad(f))(x), d2(x))
+    assert close(grad(grad(grad(f)))(x), d3(x))
+    assert close(jvp(grad(f), (x,), (1.0,))[1], d2(x))
+    assert close(grad(lambda x: jvp(f, (x,), (1.0,))[1])(x), d2(x))
+    assert close(jvp(lambda x: jvp(f, (x,), (1.0,))[1], (x,), (1.0,))[1], d2(x))
+
+
+def test_grad_through_a_closure_over_an_outer_tracer():
+    # d/dx [ d/dy (x * y) at y=1 ] = 1: the inner grad must not confuse x's and y's levels
+    assert grad(lambda x: grad(lambda y: x * y)(1.0))(3.0) == 1.0
+    assert grad(lambda x: x * grad(lambda y: x * y * y)(2.0))(3.0) == 2 * 4 * 3.0
+
+
+def test_dual_numbers_by_hand():
+    x = Dual(2.0, 1.0)
+    y = anp.log(x) + x * 5.0 - anp.sin(5.0)
+    assert round(float(y.primal), 3) == 11.652 and y.tangent == 5.5
+    z = (x**3 / x - 1) * 2
+    assert z.primal == 6.0 and z.tangent == 8.0
+    with pytest.raises(ValueError, match="shape"):
+        Dual(np.ones(3), np.ones(2))
+
+
+def test_duals_on_arrays(arr, close):
+    x = Dual(arr([1.0, 2.0]), arr([1.0, 1.0]))
+    y = anp.sum(anp.exp(x) * x)
+    assert close(y.tangent, np.sum(np.exp([1.0, 2.0]) * (1 + np.array([1.0, 2.0]))))
+
+
+def test_traced_values_behave_like_arrays(arr, close):
+    seen = {}
+
+    def f(x):
+        seen.update(shape=x.shape, ndim=x.ndim, dtype=x.dtype, T=x.T.shape, size=x.size, len=len(x))
+        mask = x > 0
+        assert not isinstance(mask, ad.tracing.Tracer) and str(mask.dtype) == "bool"
+        return x.sum() + x.mean(axis=0).sum() + x.max() + x.reshape(6)[2] + x.reshape(3, 2).sum() + (-x)[0, 0]
+
+    x = arr(np.arange(6.0).reshape(2, 3))
+    g = grad(f)(x)
+    assert seen == {"shape": (2, 3), "ndim": 2, "dtype": x.dtype, "T": (3, 2), "size": 6, "len": 2}
+    expected = np.ones((2, 3)) + 0.5 + np.ones((2, 3))
+    expected[1, 2] += 1  # max
+    expected[0, 2] += 1  # reshape(6)[2]
+    expected[0, 0] -= 1
+    assert close(g, expected)
+
+
+def test_indexing_slices_integer_arrays_with_repeats_and_masks(arr, close):
+    x = arr([1.0, 2.0, 3.0, 4.0])
+    assert close(grad(lambda x: anp.sum(x[1:3] ** 2))(x), [0, 4, 6, 0])
+    idx = arr([0, 0, 3], dtype="int64")
+    assert close(grad(lambda x: anp.sum(x[idx]))(x), [2, 0, 0, 1])
+    assert close(grad(lambda x: anp.sum(x[x > 2.5]))(x), [0, 0, 1, 1])
+    assert close(grad(lambda x: anp.sum(x[::2]))(x), [1, 0, 1, 0])  # select even elements
+    assert close(hessian(lambda x: anp.sum(x[idx] ** 3))(x), np.diag([12.0, 0, 0, 24.0]))
+
+
+@pytest.mark.skipif(not ad.get_backend().__name__.endswith("numpy"), reason="numpy interoperability")
+def test_numpy_arrays_on_the_left_of_operators(arr, close):
+    c = np.array([2.0, 3.0])
+    assert close(grad(lambda x: anp.sum(c * x + c / x - c**x))(arr([1.0, 2.0])),
+                 c - c / np.array([1.0, 4.0]) - c ** np.array([1.0, 2.0]) * np.log(c))
+
+
+def test_subgradients_at_kinks_are_documented_choices(arr, close):
+    zero = arr([0.0])
+    assert close(grad(lambda x: anp.sum(anp.relu(x)))(zero), [0.0])
+    assert close(grad(lambda x: anp.sum(anp.abs(x)))(zero), [0.0])
+    assert close(grad(lambda x: anp.sum(anp.maximum(x, 0.0)))(zero), [0.5])
+    assert close(grad(lambda x: anp.max(x))(arr([1.0, 3.0, 3.0])), [0.0, 0.5, 0.5])
+
+
+def test_concatenate_stack_and_shape_functions(arr, close):
+    a, b = arr([1.0, 2.0]), arr([3.0])
+
+    def f(a, b):
+        c = anp.concatenate([a, b, a])
+        s = anp.stack([a, a * 2], axis=1)
+        e = anp.squeeze(anp.expand_dims(a, 0)) * anp.broadcast_to(b, (2,))
+        return anp.sum(c * anp.arange(5.0)) + anp.sum(s) + anp.sum(anp.transpose(s, (1, 0))[1]) + anp.sum(e)
+
+    ga, gb = grad(f, argnums=(0, 1))(a, b)
+    assert close(ga, np.array([0 + 3, 1 + 4]) + 3 + 2 + 3.0)
+    assert close(gb, [2.0 + 3.0])
+
+
+def test_softmax_family_is_stable_and_consistent(arr, close):
+    x = arr([[1000.0, 1001.0, 1002.0], [-5.0, 0.0, 5.0]])
+    s = anp.softmax(x)
+    assert close(anp.sum(s, axis=-1), [1.0, 1.0])
+    assert close(anp.log_softmax(x), np.log(ad.to_numpy(s)))
+    assert close(anp.logsumexp(x, axis=1), [1002.0 + np.log(np.sum(np.exp([-2.0, -1.0, 0.0]))),
+                                             np.log(np.sum(np.exp([-5.0, 0.0, 5.0])))])
+    J = jacrev(lambda v: anp.softmax(v))(x[1])
+    p = ad.to_numpy(s[1])
+    assert close(J, np.diag(p) - np.outer(p, p))
+
+
+def test_matmul_covers_vectors_and_stacks(arr, close):
+    rng = np.random.default_rng(0)
+    for xs, ys in [((3,), (3,)), ((2, 3), (3,)), ((3,), (3, 4)), ((5, 2, 3), (3, 4)), ((2, 3), (5, 3, 4))]:
+        x, y = arr(rng.normal(size=xs)), arr(rng.normal(size=ys))
+        gx, gy = grad(lambda x, y: anp.sum(anp.sin(x @ y)), argnums=(0, 1))(x, y)
+        assert gx.shape == xs and gy.shape == ys
+        assert close(jacfwd(lambda x, y=y: anp.sum(anp.sin(x @ y)))(x), gx)
+    assert close(anp.dot(arr([1.0, 2.0]), arr([3.0, 4.0])), 11.0)
