@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import time
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
@@ -40,7 +41,7 @@ def _plain(value):
 
 _found = {{}}
 for _name, _value in list(globals().items()):
-    if not _name.startswith("_"):
+    if not _name.startswith("_") and _name not in ("In", "Out"):   # skip IPython's input/output history
         try:
             _found[_name] = _json.loads(_json.dumps(_plain(_value)))
         except Exception:
@@ -90,6 +91,8 @@ def execute(path: Path) -> Execution:
 
 
 def _tail(message: str, limit: int = 5000) -> str:
+    """The end of a traceback, without the terminal colour codes IPython puts in it."""
+    message = re.sub(r"\x1b\[[0-9;]*m", "", message)
     return message if len(message) <= limit else "...\n" + message[-limit:]
 
 

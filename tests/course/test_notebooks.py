@@ -25,6 +25,11 @@ def notebook(stem: str) -> nbformat.NotebookNode:
     return nbformat.read(COURSE / f"{stem}.ipynb", as_version=4)
 
 
+def assert_close(got, expected, *, atol: float = 0.0, rtol: float = 1e-12) -> None:
+    """Nested lists (arrays read back from a notebook) against expected numbers."""
+    np.testing.assert_allclose(np.asarray(got, dtype=float), np.asarray(expected, dtype=float), rtol=rtol, atol=atol)
+
+
 # ------------------------------------------------------------------------------------------ they run
 def test_the_course_has_eight_to_ten_lectures():
     assert 8 <= len(LECTURES) <= 10, LECTURES
@@ -33,7 +38,8 @@ def test_the_course_has_eight_to_ten_lectures():
 @pytest.mark.parametrize("stem", LECTURES)
 def test_lecture_runs_top_to_bottom_from_a_fresh_kernel(course_runs, stem):
     run = course_runs[stem]
-    assert run.error is None, f"{stem} failed after {run.seconds:.0f} s:\n{run.error}"
+    if run.error:
+        pytest.fail(f"{stem} failed after {run.seconds:.0f} s:\n{run.error}", pytrace=False)
 
 
 # ------------------------------------------------------------------------- worked examples of the decks
@@ -80,7 +86,7 @@ def test_logistic_loss_neuron_chain_multiplies_to_minus_1_48(course_runs):
 
 def test_gradient_of_sum_sigmoid_u(course_runs):
     got = course_runs["03_jacobians_and_vjps"]["sigmoid_sum_grad"]
-    assert got == approx([[0.1966, 0.1050], [0.0452, 0.0177]], abs=5e-5)
+    assert_close(got, [[0.1966, 0.1050], [0.0452, 0.0177]], atol=5e-5)
 
 
 def test_matrix_product_y_equals_x_w_with_explicit_numbers(course_runs):
@@ -97,8 +103,8 @@ def test_r2_to_r2_function_in_both_modes(course_runs):
     run = course_runs["05_reverse_mode"]
     jacobian = [[3 * math.cos(6), 2 * math.cos(6)], [3, 2 + 1 / 3]]
     assert run["r2_value"] == approx([math.sin(6), 6 + math.log(3)])
-    assert run["r2_jac_forward"] == approx(jacobian)
-    assert run["r2_jac_reverse"] == approx(jacobian)
+    assert_close(run["r2_jac_forward"], jacobian)
+    assert_close(run["r2_jac_reverse"], jacobian)
 
 
 def test_logistic_map_symbolic_derivatives_swell_but_autodiff_does_not(course_runs):
@@ -188,7 +194,7 @@ def test_neural_networks(course_runs):
     errors = run["bump_max_errors"]
     assert all(b < a for a, b in pairwise(errors)) and errors[-1] < 0.05
     assert run["manual_backprop_matches"] is True
-    assert run["regression_final_mse"] < 0.02
+    assert run["regression_final_mse"] < 0.01
     assert run["two_or_not_acc"] > 0.95
     assert run["acc_softmax"] > 0.9 and run["acc_svm"] > 0.9
 
