@@ -1,0 +1,88 @@
+"""StepThrough: a JupyterLab widget that steps through the frames of backprop (buttons and a slider).
+
+    viz.StepThrough(L)          # L a Value after L.backward(), or a Graph from graph.trace(f, *args)
+
+Its state can be driven without a browser: `.index`, `.next()`, `.prev()`, `.caption`, `.svg`.
+"""
+
+from __future__ import annotations
+
+import html
+from collections.abc import Sequence
+from typing import Any
+
+import ipywidgets as widgets
+
+from .draw import SHOW
+from .frames import render, steppable, steps, svg, views
+
+
+class StepThrough(widgets.VBox):
+    """Frames of the forward pass, then of the backward pass, one at a time. Frames are rendered when first
+    shown and kept."""
+
+    def __init__(self, obj: Any, *, show: Sequence[str] = SHOW, rankdir: str = "LR",
+                 params: Sequence[str] = (), max_nodes: int = 60) -> None:
+        self.graph = steppable(obj, params, max_nodes)
+        self.steps = steps(self.graph)
+        self._views = views(self.graph)
+        self._options = {"show": show, "rankdir": rankdir, "max_nodes": max_nodes}
+        render(self.graph, self._views[0], **self._options)  # a bad option fails here, not on first display
+        self._svgs: dict[int, str] = {}
+        self._picture = widgets.HTML()
+        self._caption = widgets.HTML()
+        self._prev = widgets.Button(description="◀ prev", layout=widgets.Layout(width="6em"))
+        self._next = widgets.Button(description="next ▶", layout=widgets.Layout(width="6em"))
+        self._slider = widgets.IntSlider(value=0, min=0, max=len(self.steps) - 1, description="step",
+                                         continuous_update=False)
+        self._prev.on_click(lambda _: self.prev())
+        self._next.on_click(lambda _: self.next())
+        self._slider.observe(lambda _: self._update(), names="value")
+        super().__init__([widgets.HBox([self._prev, self._slider, self._next]), self._caption, self._picture])
+        self._update()
+
+    def __len__(self) -> int:
+        return len(self.steps)
+
+    @property
+    def index(self) -> int:
+        """The frame shown, from 0 to len(self) - 1."""
+        return self._slider.value
+
+    @index.setter
+    def index(self, i: int) -> None:
+        if not 0 <= i < len(self):
+            raise IndexError(f"frame {i} does not exist; there are {len(self)} frames (0 to {len(self) - 1})")
+        self._slider.value = i
+
+    def next(self) -> int:
+        """Show the next frame (stays on the last); returns the index shown."""
+        self._slider.value = min(self.index + 1, len(self) - 1)
+        return self.index
+
+    def prev(self) -> int:
+        """Show the previous frame (stays on the first); returns the index shown."""
+        self._slider.value = max(self.index - 1, 0)
+        return self.index
+
+    @property
+    def step(self) -> Any:
+        return self.steps[self.index]
+
+    @property
+    def caption(self) -> str:
+        return self.step.caption
+
+    @property
+    def svg(self) -> str:
+        """The current frame as SVG text."""
+        i = self.index
+        if i not in self._svgs:
+            self._svgs[i] = svg(render(self.graph, self._views[i], **self._options))
+        return self._svgs[i]
+
+    def _update(self) -> None:
+        self._caption.value = f"<b>{self.index + 1}/{len(self)}</b> {html.escape(self.caption)}"
+        self._picture.value = self.svg
+        self._prev.disabled = self.index == 0
+        self._next.disabled = self.index == len(self) - 1

@@ -1,0 +1,43 @@
+"""The StepThrough widget, driven without a browser."""
+
+import pytest
+
+from autodiff_lab import viz
+from autodiff_lab.viz import examples
+
+
+@pytest.fixture
+def stepper():
+    return viz.StepThrough(examples.add_mul())
+
+
+def test_starts_at_the_first_frame(stepper):
+    assert len(stepper) == 10 and stepper.index == 0
+    assert stepper.caption == "forward 1/5: x = -2"
+    assert stepper._prev.disabled and not stepper._next.disabled
+
+
+def test_next_and_prev_move_and_stop_at_the_ends(stepper):
+    first_svg = stepper.svg
+    assert stepper.next() == 1 and stepper.index == 1
+    assert stepper.svg != first_svg and stepper._picture.value == stepper.svg
+    assert stepper.prev() == 0 and stepper.prev() == 0
+    stepper.index = 9
+    assert stepper.next() == 9 and stepper._next.disabled
+    assert stepper.caption == "backward: ∂L/∂y += upstream × local = -4 × 1 = -4"
+
+
+def test_the_slider_and_buttons_drive_the_same_state(stepper):
+    stepper._slider.value = 6
+    assert stepper.index == 6 and "1 × (-4) = -4" in stepper._caption.value
+    stepper._next.click()
+    assert stepper.index == 7
+    stepper._prev.click()
+    assert stepper.index == 6
+
+
+def test_bad_index_and_bad_options(stepper):
+    with pytest.raises(IndexError, match="10 frames"):
+        stepper.index = 10
+    with pytest.raises(ValueError, match="unknown show= option"):
+        viz.StepThrough(examples.add_mul(), show=("values",))
