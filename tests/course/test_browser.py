@@ -234,8 +234,12 @@ def test_lecture_1_runs_in_jupyterlab_with_drawings_and_a_working_step_widget(la
         handle = widget.find_element(By.CSS_SELECTOR, ".noUi-handle, input[type=range]")
         handle.click()
         handle.send_keys(Keys.ARROW_RIGHT)
-        _wait(lambda: frame() not in (first, after_click), 10, "the frame to change after moving the slider")
+        after_slide = _wait(lambda: (f := frame()) not in (first, after_click) and f, 10,
+                            "the frame to change after moving the slider")
 
+        # For the picture: the last frame, the backward pass complete, gradients on every edge.
+        handle.send_keys(Keys.END)
+        _wait(lambda: frame() != after_slide, 10, "the slider to jump to the last frame (End key)")
         time.sleep(0.5)  # let the new frame's image paint before the screenshot
         browser.save_screenshot(str(ARTIFACTS / "course_lecture1_step_widget.png"))
     except BaseException:
