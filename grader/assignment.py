@@ -1,0 +1,78 @@
+"""An assignment as the grader sees it: the released template, and its parts with points and hidden probes
+read from the source notebook (never executed)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from .config import REPO
+from .probes import Probe, parse_hidden
+from .structure import grade_id, nbgrader_meta, read_notebook
+
+
+@dataclass
+class Part:
+    """One graded test cell: its points, a title for feedback, and the probes its hidden tests describe."""
+
+    grade_id: str
+    points: float
+    title: str
+    probes: list[Probe]
+
+
+@dataclass
+class Assignment:
+    id: str
+    notebook: str                 # file name students must keep, e.g. a2_vjp.ipynb
+    template: dict                # the released (student) notebook
+    parts: list[Part]
+    source_path: Path
+    release_path: Path
+    _expected: dict = field(default_factory=dict, repr=False)
+
+    @property
+    def max_score(self) -> float:
+        return sum(p.points for p in self.parts)
+
+    def part(self, gid: str) -> Part:
+        return next(p for p in self.parts if p.grade_id == gid)
+
+    def expected(self, gid: str, index: int):
+        """The expected values of a probe, computed once (finite differences of the reference)."""
+        key = (gid, index)
+        if key not in self._expected:
+            self._expected[key] = self.part(gid).probes[index].expected()
+        return self._expected[key]
+
+    def prepare(self) -> None:
+        """Compute every expected value now, before workers start."""
+        for part in self.parts:
+            for i in range(len(part.probes)):
+                self.expected(part.grade_id, i)
+
+
+def load_assignment(assignment_id: str, solutions: Path = REPO / "solutions",
+                    released: Path = REPO / "assignments") -> Assignment:
+    """Read assignments/<id>/ (the template) and solutions/<id>/ (points and hidden tests)."""
+    source_dir, release_dir = solutions / assignment_id, released / assignment_id
+    if not source_dir.is_dir():
+        known = ", ".join(p.name for p in sorted(solutions.iterdir()) if p.is_dir())
+        raise ValueError(f"unknown assignment {assignment_id!r}; the assignments are: {known}")
+    notebooks = sorted(source_dir.glob("*.ipynb"))
+    if len(notebooks) != 1:
+        raise ValueError(f"{source_dir} must hold exactly one notebook, found {len(notebooks)}")
+    name = notebooks[0].name
+    if not (release_dir / name).is_file():
+        raise ValueError(f"{release_dir / name} is missing: run `make assignments` to release it")
+    source, template = read_notebook(notebooks[0]), read_notebook(release_dir / name)
+    parts, heading = [], assignment_id
+    for cell in source["cells"]:
+        meta = nbgrader_meta(cell)
+        if cell["cell_type"] == "markdown" and cell["source"].lstrip().startswith("#"):
+            heading = cell["source"].lstrip().splitlines()[0].lstrip("# ").strip()
+        if meta.get("grade") and cell["cell_type"] == "code":
+            gid = grade_id(cell)
+            probes = parse_hidden(cell["source"], f"{notebooks[0].name}, cell {gid}")
+            parts.append(Part(gid, float(meta.get("points", 0)), heading, probes))
+    return Assignment(assignment_id, name, template, parts, notebooks[0], release_dir / name)

@@ -1,0 +1,71 @@
+"""`autodiff-lab grade`: grade a class's notebooks in sandboxes and write grades, feedback and a summary.
+
+    autodiff-lab grade a2_vjp --submissions course/submitted [--out grader/out] [--workers 2]
+    autodiff-lab grade --sample          the sample class shipped in grader/sample (what `make grade` runs)
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from pathlib import Path
+
+from .config import PACKAGE
+
+SAMPLE = PACKAGE / "sample" / "submitted"
+DEFAULT_OUT = PACKAGE / "out"
+SAMPLE_CELL_TIMEOUT = 10   # the sample class's endless loop need not hold the demo up for the full 30 s
+
+
+def register(subparsers) -> None:
+    p = subparsers.add_parser("grade", help="grade a class's notebooks (sandboxed) and write grades and feedback",
+                              description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    p.add_argument("assignment", nargs="?", help="the assignment, e.g. a2_vjp (a folder of solutions/)")
+    p.add_argument("--submissions", type=Path,
+                   help="nbgrader's submitted/ folder, a folder per student, or an LMS folder or zip of notebooks")
+    p.add_argument("--out", type=Path, default=DEFAULT_OUT,
+                   help=f"course folder for the results (default {DEFAULT_OUT})")
+    p.add_argument("--workers", type=int, default=0, help="submissions graded at once (default: one per core)")
+    p.add_argument("--config", type=Path, help="nbgrader config with Sandbox/Grader settings (default: grader's)")
+    p.add_argument("--cell-timeout", type=float, help="seconds per cell (overrides the config)")
+    p.add_argument("--pattern", help="regex with a group 'student' for LMS file names")
+    p.add_argument("--force", action="store_true", help="grade every submission again, even unchanged ones")
+    p.add_argument("--quiet", action="store_true", help="no progress bar")
+    p.add_argument("--sample", action="store_true", help="grade the sample class in grader/sample")
+    p.set_defaults(run=run)
+
+
+def run(args: argparse.Namespace) -> int:
+    from .pipeline import grade_class
+    from .release import assignment_ids
+
+    if args.sample:
+        wanted = [args.assignment] if args.assignment else [a for a in assignment_ids() if any(SAMPLE.glob(f"*/{a}"))]
+        submissions = SAMPLE
+    elif not args.assignment or not args.submissions:
+        print("autodiff-lab grade: give an ASSIGNMENT and --submissions DIR (or --sample)", file=sys.stderr)
+        return 2
+    else:
+        wanted, submissions = [args.assignment], args.submissions
+    timeout = args.cell_timeout or (SAMPLE_CELL_TIMEOUT if args.sample else None)
+    overrides = {"Sandbox": {"cell_timeout": timeout}} if timeout else {}
+    kwargs = {"pattern": args.pattern} if args.pattern else {}
+    for assignment in wanted:
+        try:
+            report = grade_class(assignment, submissions, args.out, workers=args.workers, config_path=args.config,
+                                 overrides=overrides, progress=not args.quiet, force=args.force, **kwargs)
+        except (ValueError, FileNotFoundError, RuntimeError) as err:
+            print(f"autodiff-lab grade: {err}", file=sys.stderr)
+            return 1
+        folder = report.out / report.assignment.id
+        print(f"\n{report.assignment.id}: {len(report.results)} submissions ({report.graded} graded now) in "
+              f"{report.seconds:.1f} s, sandbox: {report.isolation}")
+        print(report.table())
+        if report.isolation.startswith("rlimits"):
+            print("WARNING: this machine offers no namespaces, so the sandbox had resource limits only: student code "
+                  "could read what the grader's user can read (solutions, the gradebook). Grade as root, or where "
+                  "unprivileged user namespaces are enabled.", file=sys.stderr)
+        print(f"grades: {folder / 'grades.csv'}\nsummary: {folder / 'summary.html'}\n"
+              f"feedback: {report.out / 'feedback'}/<student>/{report.assignment.id}/\n"
+              f"gradebook: {report.out / 'gradebook.db'}")
+    return 0

@@ -1,0 +1,66 @@
+"""The pipeline's settings, read from grader/nbgrader_config.py (or a file the instructor names) with
+traitlets' PyFileConfigLoader, next to nbgrader's own settings in the same file."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from traitlets import Dict, Float, Int, List, Unicode
+from traitlets.config import Config, Configurable
+from traitlets.config.loader import PyFileConfigLoader
+
+from .sandbox import Isolation, Limits, detect_isolation
+
+PACKAGE = Path(__file__).resolve().parent
+REPO = PACKAGE.parent
+DEFAULT_CONFIG = PACKAGE / "nbgrader_config.py"
+MiB = 2**20
+
+
+class Sandbox(Configurable):
+    """Limits for each submission's sandboxed kernel."""
+
+    cell_timeout = Float(30.0, help="Wall-clock seconds for one cell.").tag(config=True)
+    interrupt_grace = Float(2.0, help="Seconds a kernel has to stop after an interrupt.").tag(config=True)
+    cpu_seconds = Int(120, help="CPU seconds for the whole notebook.").tag(config=True)
+    memory_mb = Int(2048, help="Address space of the kernel, in MiB.").tag(config=True)
+    processes = Int(64, help="Processes and threads of the kernel's user.").tag(config=True)
+    open_files = Int(256, help="Open files.").tag(config=True)
+    disk_mb = Int(64, help="Size of the working copy and of /tmp, in MiB.").tag(config=True)
+    output_kb = Int(256, help="Kernel output kept in the log, in KiB.").tag(config=True)
+    isolation = Unicode("auto", help="auto, namespaces, userns or rlimits.").tag(config=True)
+
+    def limits(self) -> Limits:
+        return Limits(
+            cell_timeout=self.cell_timeout, interrupt_grace=self.interrupt_grace, cpu_seconds=self.cpu_seconds,
+            memory=self.memory_mb * MiB, processes=self.processes, open_files=self.open_files,
+            file_size=min(16, self.disk_mb) * MiB, disk=self.disk_mb * MiB, output=self.output_kb * 1024,
+        )
+
+    def level(self) -> Isolation:
+        """The isolation to use: the strongest available, or the one asked for (an error if unavailable)."""
+        best = detect_isolation()
+        if self.isolation == "auto":
+            return best
+        wanted = Isolation(self.isolation)
+        order = list(Isolation)
+        if order.index(wanted) < order.index(best):
+            raise RuntimeError(f"Sandbox.isolation = {wanted.value!r} is not available on this machine (the "
+                               f"strongest available is {best.value!r}); set it to 'auto' or {best.value!r}")
+        return wanted
+
+
+class Grader(Configurable):
+    """Policy and parallelism."""
+
+    forbidden_modules = List(Unicode(), help="Top-level modules no submission may import.").tag(config=True)
+    forbidden_functions = Dict(help="assignment -> engine functions it forbids (e.g. jacfwd).").tag(config=True)
+    workers = Int(0, help="Submissions graded at once (0: one per CPU core).").tag(config=True)
+
+
+def load_config(path: str | Path | None = None) -> Config:
+    """The Config in `path` (default grader/nbgrader_config.py)."""
+    path = Path(path or DEFAULT_CONFIG)
+    if not path.is_file():
+        raise FileNotFoundError(f"no nbgrader config at {path}; pass --config with the path of one")
+    return PyFileConfigLoader(path.name, path=str(path.parent)).load_config()

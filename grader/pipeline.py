@@ -1,0 +1,190 @@
+"""Grade a class: collect the submissions, grade them on a pool of workers, and write everything.
+
+    report = grade_class("a2_vjp", "path/to/submitted", out="grader/out")
+
+Layout of `out` (an nbgrader course folder):
+
+    gradebook.db, nbgrader_config.py, release/      nbgrader's gradebook (formgrader, `nbgrader export`)
+    feedback/<student>/<assignment>/<notebook>.html one page per student (nbgrader's release_feedback layout)
+    autograded/<student>/<assignment>/<notebook>    what formgrader shows: answers and verdicts
+    <assignment>/grades.csv, summary.png, summary.html
+    <assignment>/results/<student>.json            each graded submission (the resume cache)
+    <assignment>/logs/<student>.txt                what the student's kernel printed (capped)
+
+Workers are threads; each supervises one sandboxed kernel at a time and judges what it harvested. Only the
+main thread writes results, the gradebook and the reports (one writer, so nothing is corrupted). A result is
+written as soon as a submission is graded, so an interrupted run resumes where it stopped: a submission whose
+files, assignment, limits and grader are unchanged is not graded again. Re-running gives the same files.
+"""
+
+from __future__ import annotations
+
+import concurrent.futures
+import hashlib
+import itertools
+import json
+import os
+import shutil
+import threading
+import time
+from dataclasses import dataclass
+from pathlib import Path
+
+from .assignment import Assignment, load_assignment
+from .collect import DEFAULT_PATTERN, Submission, collect
+from .config import PACKAGE, Grader, Sandbox, load_config
+from .feedback import write_autograded, write_feedback
+from .gradebook import GradebookWriter
+from .progress import Progress
+from .runner import Result, grade_submission
+from .sandbox import cgroups
+from .summary import write_csv, write_summary
+
+
+@dataclass
+class ClassReport:
+    assignment: Assignment
+    results: list[Result]
+    out: Path
+    seconds: float
+    graded: int          # graded in this run (the others came from the cache)
+    isolation: str
+
+    def table(self) -> str:
+        """The class table: student, status, score."""
+        width = max([len(r.student) for r in self.results] + [7])
+        lines = [f"{'student':<{width}}  {'status':<19} score"]
+        lines += [f"{r.student:<{width}}  {r.status:<19} {r.score:g} / {r.max_score:g}" for r in self.results]
+        return "\n".join(lines)
+
+
+def grade_class(assignment_id: str, submissions: str | Path, out: str | Path, *, workers: int = 0,
+                config_path: str | Path | None = None, overrides: dict | None = None, pattern: str = DEFAULT_PATTERN,
+                progress: bool = True, force: bool = False) -> ClassReport:
+    start = time.monotonic()
+    config = load_config(config_path)
+    for section, values in (overrides or {}).items():
+        for key, value in values.items():
+            setattr(config[section], key, value)
+    sandbox, grader = Sandbox(config=config), Grader(config=config)
+    limits, isolation = sandbox.limits(), sandbox.level()
+    assignment = load_assignment(assignment_id)
+    out = Path(out).resolve()
+    folder = out / assignment.id
+    for sub in ("results", "logs"):
+        (folder / sub).mkdir(parents=True, exist_ok=True)
+    writer = GradebookWriter(out, assignment, config)
+    subs = collect(Path(submissions), assignment.id, assignment.notebook, folder / "collected", pattern=pattern,
+                   max_bytes=limits.disk)
+    forbidden = grader.forbidden_functions.get(assignment.id, [])
+    key = run_key(assignment, limits, isolation.value, grader.forbidden_modules, forbidden)
+    cached = {} if force else {s.student: r for s in subs if (r := load_cached(folder, s, key))}
+    todo = [s for s in subs if s.student not in cached]
+    assignment.prepare()
+    bar = Progress(len(subs), assignment.id, enabled=progress)
+    results: dict[str, Result] = {}
+    try:
+        for r in cached.values():
+            results[r.student] = r
+            writer.record(r)
+            bar.step(f"{r.student}: {r.status} {r.score:g}/{r.max_score:g} (unchanged)")
+        slots = itertools.count()
+        local = threading.local()
+
+        def work(sub: Submission) -> Result:
+            if not hasattr(local, "slot"):
+                local.slot = next(slots)
+            return grade_safely(sub, assignment, limits=limits, isolation=isolation, slot=local.slot,
+                                forbidden_modules=grader.forbidden_modules, forbidden_functions=forbidden)
+
+        n = workers or grader.workers or os.cpu_count() or 1
+        with concurrent.futures.ThreadPoolExecutor(max_workers=n, thread_name_prefix="grader") as pool:
+            futures = {pool.submit(work, s): s for s in todo}
+            try:
+                for future in concurrent.futures.as_completed(futures):
+                    r = future.result()
+                    results[r.student] = r
+                    save(folder, r, key)
+                    writer.record(r)
+                    bar.step(f"{r.student}: {r.status} {r.score:g}/{r.max_score:g}")
+            except BaseException:
+                for f in futures:
+                    f.cancel()
+                raise
+        writer.forget_others({s.student for s in subs})
+    finally:
+        writer.close()
+    ordered = [results[s.student] for s in subs]
+    forget_others(out, assignment.id, {s.student for s in subs})
+    links = {}
+    for r in ordered:
+        page = write_feedback(out, r, assignment)
+        write_autograded(out, r, assignment)
+        links[r.student] = os.path.relpath(page, folder)
+        (folder / "logs" / f"{r.student}.txt").write_text(r.log, encoding="utf-8")
+    write_csv(folder / "grades.csv", ordered, assignment)
+    write_summary(folder, ordered, assignment, links)
+    return ClassReport(assignment, ordered, out, time.monotonic() - start, len(todo), describe(isolation, limits))
+
+
+def describe(isolation, limits) -> str:
+    """The isolation in use, e.g. 'namespaces + memory/pids cgroups'."""
+    groups = isolation.value == "namespaces" and cgroups.plan("probe", limits.memory, limits.processes)
+    return isolation.value + (" + memory/pids cgroups" if groups else "")
+
+
+def grade_safely(sub: Submission, assignment: Assignment, **kw) -> Result:
+    """grade_submission, but a failure of the grader itself is recorded (and retried next run), not raised."""
+    try:
+        return grade_submission(sub, assignment, **kw)
+    except Exception as err:  # noqa: BLE001
+        return Result(sub.student, assignment.id, "crashed", 0.0, assignment.max_score,
+                      {p.grade_id: {"points": p.points, "score": 0.0, "checks": [], "note": "not graded"}
+                       for p in assignment.parts},
+                      failure={"kind": "grader", "cell": "", "reason": f"the grader itself failed on this "
+                               f"submission ({type(err).__name__}: {err}); it will be retried on the next run"},
+                      fingerprint=sub.fingerprint)
+
+
+def run_key(assignment: Assignment, limits, isolation: str, modules: list, functions: list) -> str:
+    """What a cached result depends on besides the submission: the assignment's notebooks, the limits and
+    policy, and the grader's own code."""
+    h = hashlib.sha256()
+    for path in [assignment.source_path, assignment.release_path, *sorted(PACKAGE.rglob("*.py"))]:
+        h.update(path.read_bytes())
+    h.update(json.dumps([repr(limits), isolation, sorted(modules), sorted(functions)]).encode())
+    return h.hexdigest()
+
+
+def result_path(folder: Path, student: str) -> Path:
+    return folder / "results" / f"{student}.json"
+
+
+def load_cached(folder: Path, sub: Submission, key: str) -> Result | None:
+    try:
+        data = json.loads(result_path(folder, sub.student).read_text())
+    except (OSError, ValueError):
+        return None
+    if data.get("key") != key or data["result"].get("fingerprint") != sub.fingerprint \
+            or (data["result"].get("failure") or {}).get("kind") == "grader":
+        return None
+    return Result.from_dict(data["result"])
+
+
+def save(folder: Path, result: Result, key: str) -> None:
+    """Write atomically: a run killed mid-write leaves the old file or the new one, never half of one."""
+    path = result_path(folder, result.student)
+    tmp = path.with_suffix(".json.tmp")
+    tmp.write_text(json.dumps({"key": key, "result": result.to_dict()}, indent=1))
+    os.replace(tmp, path)
+
+
+def forget_others(out: Path, assignment: str, students: set[str]) -> None:
+    """Drop the results, logs and feedback of students who are no longer among the submissions."""
+    for kind in ("results", "logs"):
+        for path in (out / assignment / kind).glob("*.*"):
+            if path.stem not in students:
+                path.unlink()
+    for path in [*(out / "feedback").glob(f"*/{assignment}"), *(out / "autograded").glob(f"*/{assignment}")]:
+        if path.parent.name not in students:
+            shutil.rmtree(path)

@@ -1,0 +1,194 @@
+"""Grade one submission: match it to the template and check the policy, run it in the sandbox harvesting
+each part where its test cell stands, then judge what came back. No student code runs in this process.
+
+The status says how grading went (most serious first):
+
+    invalid              nothing could be graded: no notebook, or not a readable notebook
+    crashed              the kernel died (segfault, os._exit, out of memory) or the grader failed on it
+    timeout              a cell ran past the wall-clock limit (even swallowing the interrupt) or the CPU limit
+    tampered             read-only cells, metadata or cells were changed (see structure.py); graded anyway
+    needs-manual-grade   graded, but a person must confirm (renamed, metadata stripped, forbidden library)
+    ok                   graded
+
+After a crash or a timeout, the parts harvested before it keep their points; the later ones get 0.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import time
+from dataclasses import dataclass, field
+from datetime import datetime, timezone
+
+from .assignment import Assignment
+from .collect import Submission
+from .probes import Check, rebuild
+from .sandbox import Isolation, KernelDied, Limits, Sandbox, SandboxTimeout
+from .structure import MANUAL, TAMPERED, InvalidNotebook, Matched, Violation, match, read_notebook
+
+STATUSES = ("ok", "timeout", "crashed", "invalid", "tampered", "needs-manual-grade")
+SEVERITY_ORDER = ("invalid", "crashed", "timeout", "tampered", "needs-manual-grade", "ok")
+
+
+@dataclass
+class Result:
+    student: str
+    assignment: str
+    status: str
+    score: float
+    max_score: float
+    parts: dict                                    # grade_id -> {points, score, checks, note}
+    violations: list = field(default_factory=list)
+    failure: dict | None = None                    # {kind, cell, reason}
+    cells: list = field(default_factory=list)      # answer cells that raised: {grade_id, ename, evalue}
+    answers: dict = field(default_factory=dict)    # answer cell -> the code that ran (for formgrader)
+    log: str = ""
+    isolation: str = ""
+    fingerprint: str = ""
+    seconds: float = 0.0
+    graded_at: str = ""
+
+    def to_dict(self) -> dict:
+        return dataclasses.asdict(self)
+
+    @classmethod
+    def from_dict(cls, d: dict) -> Result:
+        return cls(**{f.name: d[f.name] for f in dataclasses.fields(cls) if f.name in d})
+
+
+@dataclass
+class Run:
+    """What happened in the sandbox: harvests per part, the failure that stopped it, answer-cell errors."""
+
+    harvests: dict = field(default_factory=dict)   # grade_id -> (results by probe index, seconds by index)
+    failure: dict | None = None
+    cells: list = field(default_factory=list)
+    log: str = ""
+
+
+def grade_submission(sub: Submission, assignment: Assignment, *, limits: Limits, isolation: Isolation,
+                     forbidden_modules: list[str], forbidden_functions: list[str], slot: int = 0) -> Result:
+    start = time.monotonic()
+    result = Result(sub.student, assignment.id, "ok", 0.0, assignment.max_score, {}, isolation=isolation.value,
+                    fingerprint=sub.fingerprint, graded_at=datetime.now(timezone.utc).isoformat(timespec="seconds"))
+    try:
+        if sub.problem:
+            raise InvalidNotebook(sub.problem)
+        submitted = read_notebook(sub.notebook)
+        matched = match(submitted, assignment.template, forbidden_modules=forbidden_modules,
+                        forbidden_functions=forbidden_functions)
+    except InvalidNotebook as err:
+        result.status, result.failure = "invalid", {"kind": "invalid", "cell": "", "reason": str(err)}
+        result.parts = {p.grade_id: part_result(p.points, [], f"not graded: {err}") for p in assignment.parts}
+        result.seconds = time.monotonic() - start
+        return result
+    if sub.renamed_from:
+        matched.violations.insert(0, Violation("renamed", f"the notebook was submitted as '{sub.renamed_from}' "
+                                               f"instead of '{assignment.notebook}'"))
+    run = run_in_sandbox(matched, assignment, sub, limits, isolation, forbidden_modules, slot)
+    result.parts = judge(assignment, run)
+    result.score = sum(p["score"] for p in result.parts.values())
+    result.violations = [v.to_dict() for v in matched.violations]
+    result.failure, result.cells, result.log = run.failure, run.cells, run.log
+    result.answers = {s.grade_id: s.source for s in matched.steps if s.answer}
+    result.status = status_of(run.failure, matched.violations)
+    result.seconds = time.monotonic() - start
+    return result
+
+
+def status_of(failure: dict | None, violations: list[Violation]) -> str:
+    candidates = {failure["kind"]} if failure else set()
+    candidates |= {v.severity for v in violations if v.severity in (TAMPERED, MANUAL)}
+    return next((s for s in SEVERITY_ORDER if s in candidates), "ok")
+
+
+def run_in_sandbox(matched: Matched, assignment: Assignment, sub: Submission, limits: Limits,
+                   isolation: Isolation, forbidden_modules: list[str], slot: int) -> Run:
+    run = Run()
+    box = Sandbox(limits, files=str(sub.folder), slot=slot, isolation=isolation, forbidden=tuple(forbidden_modules))
+    box.start()
+    try:
+        for step in matched.steps:
+            try:
+                if step.action == "harvest":
+                    run.harvests[step.grade_id] = harvest_part(box, assignment, step.grade_id, limits)
+                    continue
+                cell = box.run(step.source)
+            except SandboxTimeout as err:
+                run.failure = {"kind": "timeout", "cell": step.grade_id, "reason": str(err)}
+                break
+            except KernelDied as err:
+                kind = "timeout" if err.cpu_limit else "crashed"
+                run.failure = {"kind": kind, "cell": step.grade_id, "reason": err.reason}
+                break
+            if not cell.ok and step.answer:
+                run.cells.append({"grade_id": step.grade_id, "ename": cell.ename, "evalue": cell.evalue})
+            if cell.ename == "MemoryError":
+                run.failure = {"kind": "crashed", "cell": step.grade_id,
+                               "reason": f"the cell ran out of memory (the limit is {limits.memory >> 20} MiB)"}
+                break
+    finally:
+        box.close()
+        run.log = box.output.decode("utf-8", errors="replace")
+        if box.output_dropped:
+            run.log += f"\n[{box.output_dropped} more bytes of output were dropped]"
+    return run
+
+
+def harvest_part(box: Sandbox, assignment: Assignment, gid: str, limits: Limits) -> tuple[dict, dict]:
+    """Harvest every probe of a part: the quick ones in one request, each timed one alone under its limit.
+    Returns ({probe index: {key: rebuilt entry}}, {probe index: seconds})."""
+    part = assignment.part(gid)
+    got: dict[int, dict] = {}
+    seconds: dict[int, float] = {}
+    batches = [[i for i, p in enumerate(part.probes) if not p.time_limit]]
+    batches += [[i] for i, p in enumerate(part.probes) if p.time_limit]
+    for batch in (b for b in batches if b):
+        items, inputs = [], {}
+        for i in batch:
+            probe_items, probe_inputs = part.probes[i].inputs()
+            items += [{"key": f"{i}/{item['key']}", "expr": item["expr"]} for item in probe_items]
+            inputs.update(probe_inputs)
+        timeout = part.probes[batch[0]].time_limit if len(batch) == 1 and part.probes[batch[0]].time_limit \
+            else limits.cell_timeout
+        reply = box.harvest(items, inputs, timeout=timeout)
+        for i in batch:
+            prefix = f"{i}/"
+            got[i] = {k[len(prefix):]: safe_rebuild(v, reply.arrays) for k, v in reply.results.items()
+                      if isinstance(k, str) and k.startswith(prefix)}
+            seconds[i] = reply.seconds
+    return got, seconds
+
+
+def safe_rebuild(entry, arrays):
+    try:
+        return rebuild(entry, arrays)
+    except (RecursionError, TypeError, AttributeError):
+        return {"error": "sent back something the grader cannot read"}
+
+
+def judge(assignment: Assignment, run: Run) -> dict:
+    """Per part: the checks of every probe on what was harvested, and the points (all or nothing)."""
+    parts = {}
+    for part in assignment.parts:
+        if part.grade_id not in run.harvests:
+            why = (f"not reached: the notebook stopped at cell '{run.failure['cell']}' ({run.failure['reason']})"
+                   if run.failure else "not graded")
+            parts[part.grade_id] = part_result(part.points, [], why)
+            continue
+        got, seconds = run.harvests[part.grade_id]
+        checks: list[Check] = []
+        for i, probe in enumerate(part.probes):
+            try:
+                checks += probe.judge(assignment.expected(part.grade_id, i), got.get(i, {}), seconds.get(i, 0.0))
+            except Exception as err:  # noqa: BLE001  (what came back is untrusted; never let it crash grading)
+                checks.append(Check(False, probe.describe(), f"what came back could not be checked "
+                                    f"({type(err).__name__})"))
+        ok = bool(checks) and all(c.ok for c in checks)
+        parts[part.grade_id] = part_result(part.points, checks, "", ok)
+    return parts
+
+
+def part_result(points: float, checks: list[Check], note: str, ok: bool = False) -> dict:
+    return {"points": points, "score": points if ok else 0.0, "checks": [c.to_dict() for c in checks],
+            "note": note}

@@ -1,0 +1,19 @@
+"""The sandbox a submission's notebook runs in, seen from the grader's side.
+
+    with Sandbox(limits, files=submission_dir) as box:
+        box.run("x = 1")                      -> CellResult(ok=True)
+        box.harvest(items, inputs)            -> HarvestResult (untrusted skeleton + arrays)
+
+`Sandbox` starts launcher.py (namespaces, private root, unprivileged uid, rlimits; see there) which execs
+kernel.py. The grader keeps the clock: each request has a wall-clock limit; past it the kernel gets an
+interrupt, and if it does not answer within the grace period it is killed. A kernel that dies is reported
+with the reason read from the launcher's exit status (signal or exit code), which student code cannot forge.
+"""
+
+from .isolation import Isolation, detect_isolation
+from .supervisor import CellResult, HarvestResult, KernelDied, Limits, Sandbox, SandboxTimeout
+
+__all__ = [
+    "CellResult", "HarvestResult", "Isolation", "KernelDied", "Limits", "Sandbox", "SandboxTimeout",
+    "detect_isolation",
+]

@@ -1,0 +1,96 @@
+"""One memory and one pids control group per sandbox, where the machine offers them (root, with cgroup v1
+controllers, or v2 with memory and pids delegated to our group): rlimits bound each process, a control group
+bounds the sandbox as a whole, so a submission that forks cannot multiply its memory.
+
+`plan` chooses the folders and settings; launcher.py creates them and moves itself in before it starts the
+sandbox (everything in it inherits the groups: launcher.join_cgroups); the supervisor reads whether the kernel
+was killed for memory (`oom_killed`) and removes the folders afterwards (`remove`).
+"""
+
+from __future__ import annotations
+
+import os
+import time
+from pathlib import Path
+
+Plan = list[tuple[str, dict[str, str]]]
+
+
+def _mounts() -> list[tuple[str, str, set[str]]]:
+    """(mount point, type, options) of the cgroup file systems."""
+    found = []
+    try:
+        with open("/proc/self/mounts") as f:
+            for line in f:
+                _, point, kind, options, *_ = line.split()
+                if kind in ("cgroup", "cgroup2"):
+                    found.append((point, kind, set(options.split(","))))
+    except OSError:
+        pass
+    return found
+
+
+def _own_groups() -> dict[str, str]:
+    """{controller (or "" for v2): this process's group path}."""
+    groups = {}
+    try:
+        with open("/proc/self/cgroup") as f:
+            for line in f:
+                _, controllers, path = line.rstrip("\n").split(":", 2)
+                for c in controllers.split(",") if controllers else [""]:
+                    groups[c] = path
+    except OSError:
+        pass
+    return groups
+
+
+def plan(name: str, memory: int, processes: int) -> Plan:
+    """[(folder, {file: value})] for a sandbox called `name`; [] when control groups cannot be used here."""
+    if os.geteuid() != 0:
+        return []
+    groups, mounts = _own_groups(), _mounts()
+    v1 = {}
+    for controller, settings in (("memory", {"memory.limit_in_bytes": str(memory)}),
+                                 ("pids", {"pids.max": str(processes)})):
+        point = next((p for p, kind, opts in mounts if kind == "cgroup" and controller in opts), None)
+        if point and controller in groups:
+            v1[controller] = (os.path.join(point + groups[controller], name), settings)
+    if len(v1) == 2 and all(os.access(os.path.dirname(d), os.W_OK) for d, _ in v1.values()):
+        return list(v1.values())
+    point = next((p for p, kind, _ in mounts if kind == "cgroup2"), None)
+    if point and "" in groups:
+        parent = Path(point + groups[""])
+        try:
+            delegated = set((parent / "cgroup.subtree_control").read_text().split())
+        except OSError:
+            delegated = set()
+        if {"memory", "pids"} <= delegated and os.access(parent, os.W_OK):
+            return [(str(parent / name), {"memory.max": str(memory), "pids.max": str(processes)})]
+    return []
+
+
+def oom_killed(groups: Plan) -> bool:
+    """Whether the kernel's out-of-memory killer struck inside the sandbox's memory group."""
+    for folder, _ in groups:
+        for file in ("memory.oom_control", "memory.events"):
+            try:
+                text = Path(folder, file).read_text()
+            except OSError:
+                continue
+            counts = dict(line.split() for line in text.splitlines() if len(line.split()) == 2)
+            if int(counts.get("oom_kill", 0)) > 0:
+                return True
+    return False
+
+
+def remove(groups: Plan) -> None:
+    """Remove the (now empty) groups; the kernel may need a moment to let go of dead processes."""
+    for folder, _ in groups:
+        for _ in range(50):
+            try:
+                os.rmdir(folder)
+                break
+            except FileNotFoundError:
+                break
+            except OSError:
+                time.sleep(0.02)

@@ -1,0 +1,260 @@
+"""A submitted notebook matched to the released one, cell by cell, with the assignment policy checked.
+
+The released notebook (assignments/<a>/<a>.ipynb) is the template: every cell carries nbgrader metadata
+with a grade_id. A submission's cells are matched to it by grade_id, or, when the metadata was stripped, by
+their position among the unchanged read-only cells. What is graded is always the template with the student's
+answer cells put in: edited read-only cells, added cells and changed metadata cannot change what runs.
+
+Policy (the course's assignment rules), each a Violation with the status it implies:
+
+    tampered             read-only cell edited or deleted, cell added, grading metadata changed, code
+                         outside the answer region
+    needs-manual-grade   notebook renamed, cell metadata stripped (answers matched by position), a forbidden
+                         library or engine function used
+    (note only)          cells not run before submitting
+"""
+
+from __future__ import annotations
+
+import ast
+import difflib
+import json
+from dataclasses import dataclass, field
+from pathlib import Path
+
+STUB_LINES = ("# YOUR CODE HERE", "raise NotImplementedError()")
+TAMPERED, MANUAL, NOTE = "tampered", "needs-manual-grade", "note"
+SEVERITY = {
+    "deleted-cell": TAMPERED, "added-cell": TAMPERED, "edited-read-only-cell": TAMPERED,
+    "edited-metadata": TAMPERED, "outside-answer": TAMPERED,
+    "renamed": MANUAL, "metadata-stripped": MANUAL, "forbidden-import": MANUAL, "forbidden-function": MANUAL,
+    "not-run": NOTE,
+}
+
+
+class InvalidNotebook(ValueError):
+    """The file is not a readable Jupyter notebook."""
+
+
+@dataclass
+class Violation:
+    code: str
+    message: str
+    cell: str = ""
+
+    @property
+    def severity(self) -> str:
+        return SEVERITY[self.code]
+
+    def to_dict(self) -> dict:
+        return {"code": self.code, "message": self.message, "cell": self.cell, "severity": self.severity}
+
+
+@dataclass
+class Step:
+    """One step of the graded run, in the template's order: run a cell's code, or harvest a part."""
+
+    action: str            # "run" or "harvest"
+    grade_id: str
+    source: str = ""
+    answer: bool = False   # the student's code (an answer cell) rather than the instructor's
+
+
+@dataclass
+class Matched:
+    steps: list[Step]
+    violations: list[Violation] = field(default_factory=list)
+    answered: dict[str, bool] = field(default_factory=dict)   # answer cell -> changed from the stub
+
+
+def read_notebook(path: Path) -> dict:
+    """The notebook as a dict, or InvalidNotebook saying what is wrong with the file."""
+    try:
+        nb = json.loads(Path(path).read_text(encoding="utf-8"))
+    except UnicodeDecodeError:
+        raise InvalidNotebook("the file is not text (not a Jupyter notebook)") from None
+    except json.JSONDecodeError as err:
+        raise InvalidNotebook(f"the file is not valid JSON ({err.msg} at line {err.lineno}): it was damaged "
+                              "or is not a notebook") from None
+    if not isinstance(nb, dict) or not isinstance(nb.get("cells"), list):
+        raise InvalidNotebook("the file is JSON but not a Jupyter notebook (no list of cells)")
+    for cell in nb["cells"]:
+        if not isinstance(cell, dict) or cell.get("cell_type") not in ("code", "markdown", "raw"):
+            raise InvalidNotebook("the notebook has a cell that is not a code, markdown or raw cell")
+        cell["source"] = source_of(cell)
+    return nb
+
+
+def source_of(cell: dict) -> str:
+    src = cell.get("source", "")
+    return "".join(src) if isinstance(src, list) else str(src)
+
+
+def nbgrader_meta(cell: dict) -> dict:
+    meta = cell.get("metadata")
+    meta = meta.get("nbgrader") if isinstance(meta, dict) else None
+    return meta if isinstance(meta, dict) else {}
+
+
+def grade_id(cell: dict) -> str | None:
+    gid = nbgrader_meta(cell).get("grade_id")
+    return gid if isinstance(gid, str) else None
+
+
+def normalized(source: str) -> list[str]:
+    """Lines without trailing spaces, blank lines dropped: edits that change nothing are not edits."""
+    return [line.rstrip() for line in source.splitlines() if line.strip()]
+
+
+def match(submission: dict, template: dict, *, forbidden_modules: list[str] = (),
+          forbidden_functions: list[str] = ()) -> Matched:
+    """Match the submission to the template and check the policy."""
+    tcells = template["cells"]
+    by_id = _pair_by_grade_id(submission["cells"], tcells)
+    violations: list[Violation] = []
+    if by_id is None:
+        pairs, extra = _pair_by_position(submission["cells"], tcells)
+        violations.append(Violation("metadata-stripped", "the cells' nbgrader metadata was removed; answers were "
+                                    "matched to questions by their position, so please confirm them"))
+    else:
+        pairs, extra, dup = by_id
+        for cell in dup:
+            violations.append(Violation("added-cell", "a cell was duplicated (copy of "
+                                        f"'{grade_id(cell)}'); the copy was not run", grade_id(cell) or ""))
+    for cell in extra:
+        first = normalized(cell["source"])[:1]
+        violations.append(Violation("added-cell", "a cell was added" + (f" (starting '{first[0][:60]}')" if first
+                                    else "") + "; added cells are not run"))
+    steps, answered = [], {}
+    for tcell in tcells:
+        gid, meta = grade_id(tcell), nbgrader_meta(tcell)
+        scell = pairs.get(gid)
+        if scell is None:
+            violations.append(Violation("deleted-cell", f"cell '{gid}' was deleted" + (
+                "; its answer counts as missing" if meta.get("solution") else "; the original was used"), gid))
+        elif by_id is not None and _meta_changed(nbgrader_meta(scell), meta):
+            violations.append(Violation("edited-metadata", f"the grading metadata of cell '{gid}' was changed; "
+                                        "the original was used", gid))
+        if meta.get("solution"):
+            source = scell["source"] if scell is not None else tcell["source"]
+            answered[gid] = normalized(source) != normalized(tcell["source"])
+            if scell is not None and not fits_scaffold(source, tcell["source"]):
+                violations.append(Violation("outside-answer", f"in cell '{gid}', code outside the answer region "
+                                            "(the lines around '# YOUR CODE HERE') was changed", gid))
+            if tcell["cell_type"] == "code":
+                steps.append(Step("run", gid, source, answer=True))
+                violations += policy_of_code(source, gid, forbidden_modules, forbidden_functions)
+            continue
+        if scell is not None and normalized(scell["source"]) != normalized(tcell["source"]):
+            violations.append(Violation("edited-read-only-cell", f"read-only cell '{gid}' was edited; the "
+                                        "original was used", gid))
+        if tcell["cell_type"] != "code":
+            continue
+        steps.append(Step("harvest", gid) if meta.get("grade") else Step("run", gid, tcell["source"]))
+    not_run = [grade_id(c) or f"#{i}" for i, c in enumerate(submission["cells"])
+               if c.get("cell_type") == "code" and c.get("execution_count") is None and c["source"].strip()]
+    if not_run:
+        violations.append(Violation("not-run", f"{len(not_run)} code cell(s) were not run before submitting "
+                                    f"({', '.join(not_run[:6])}{', ...' if len(not_run) > 6 else ''})"))
+    return Matched(steps, violations, answered)
+
+
+def _meta_changed(got: dict, want: dict) -> bool:
+    keys = ("grade", "solution", "locked", "points", "grade_id")
+    return any(bool(got.get(k)) != bool(want.get(k)) if k != "points" and k != "grade_id"
+               else got.get(k) != want.get(k) for k in keys if k in want or k in got)
+
+
+def _pair_by_grade_id(scells: list[dict], tcells: list[dict]):
+    """{grade_id: submitted cell}, the cells with no known grade_id, and duplicates; None when no submitted
+    cell carries a grade_id of the template (metadata stripped)."""
+    wanted = {grade_id(c) for c in tcells}
+    pairs, extra, dup = {}, [], []
+    for cell in scells:
+        gid = grade_id(cell)
+        if gid not in wanted:
+            extra.append(cell)
+        elif gid in pairs:
+            dup.append(cell)
+        else:
+            pairs[gid] = cell
+    return None if not pairs else (pairs, extra, dup)
+
+
+def _pair_by_position(scells: list[dict], tcells: list[dict]):
+    """Without metadata: align read-only cells by their text; each answer cell is the one code cell left
+    between two aligned read-only neighbours."""
+    key = lambda c: (c["cell_type"], tuple(normalized(c["source"])))  # noqa: E731
+    tkeys = [key(c) if not nbgrader_meta(c).get("solution") else ("answer", i) for i, c in enumerate(tcells)]
+    skeys = [key(c) for c in scells]
+    matcher = difflib.SequenceMatcher(None, tkeys, skeys, autojunk=False)
+    pairs, used = {}, set()
+    for block in matcher.get_matching_blocks():
+        for k in range(block.size):
+            pairs[grade_id(tcells[block.a + k])] = scells[block.b + k]
+            used.add(block.b + k)
+    for op, a0, a1, b0, b1 in matcher.get_opcodes():
+        answers = [i for i in range(a0, a1) if nbgrader_meta(tcells[i]).get("solution")]
+        candidates = [j for j in range(b0, b1) if scells[j]["cell_type"] == "code" and j not in used]
+        if op != "equal" and len(answers) == 1 and len(candidates) == 1:
+            pairs[grade_id(tcells[answers[0]])] = scells[candidates[0]]
+            used.add(candidates[0])
+    extra = [c for j, c in enumerate(scells) if j not in used]
+    return pairs, extra
+
+
+def fits_scaffold(source: str, template: str) -> bool:
+    """Whether `source` keeps every line of the template's answer cell outside the stubs, in order, with the
+    first block at the top and the last at the bottom (the answers may replace the stubs freely)."""
+    blocks, current = [], []
+    for line in normalized(template):
+        if line.strip() in STUB_LINES:
+            if line.strip() == STUB_LINES[0]:
+                blocks.append(current)
+                current = []
+            continue
+        current.append(line)
+    blocks.append(current)
+    if len(blocks) == 1:
+        return normalized(source) == blocks[0] or not blocks[0]
+    lines = normalized(source)
+    first, last = blocks[0], blocks[-1]
+    if lines[:len(first)] != first or (last and lines[len(lines) - len(last):] != last):
+        return False
+    pos, end = len(first), len(lines) - len(last)
+    for block in blocks[1:-1]:
+        found = next((i for i in range(pos, end - len(block) + 1) if lines[i:i + len(block)] == block), None)
+        if found is None:
+            return False
+        pos = found + len(block)
+    return pos <= end
+
+
+def policy_of_code(source: str, gid: str, forbidden_modules, forbidden_functions) -> list[Violation]:
+    """Forbidden imports (also through __import__ / importlib.import_module with a literal name) and uses of
+    forbidden engine functions (imported from autodiff_lab, or read as an attribute of it)."""
+    try:
+        tree = ast.parse(source)
+    except SyntaxError:
+        return []
+    modules, functions, aliases = set(), set(), {"autodiff_lab"}
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Import):
+            modules.update(a.name.split(".")[0] for a in node.names)
+            aliases.update(a.asname for a in node.names if a.asname and a.name.split(".")[0] == "autodiff_lab")
+        elif isinstance(node, ast.ImportFrom) and node.module:
+            modules.add(node.module.split(".")[0])
+            if node.module.split(".")[0] == "autodiff_lab":
+                functions.update(a.name for a in node.names)
+        elif isinstance(node, ast.Call) and node.args and isinstance(node.args[0], ast.Constant) \
+                and isinstance(node.args[0].value, str):
+            name = node.func.attr if isinstance(node.func, ast.Attribute) else getattr(node.func, "id", "")
+            if name in ("__import__", "import_module"):
+                modules.add(node.args[0].value.split(".")[0])
+    functions.update(node.attr for node in ast.walk(tree) if isinstance(node, ast.Attribute)
+                     and isinstance(node.value, ast.Name) and node.value.id in aliases)
+    out = [Violation("forbidden-import", f"cell '{gid}' imports {m}, which this assignment does not allow", gid)
+           for m in sorted(modules & set(forbidden_modules))]
+    out += [Violation("forbidden-function", f"cell '{gid}' uses the engine's {f}, which this assignment asks "
+                      "you to write yourself", gid) for f in sorted(functions & set(forbidden_functions))]
+    return out

@@ -1,0 +1,81 @@
+"""The class at a glance: grades.csv (one row per student, one column per part), and a summary picture
+(score histogram, pass rate per part) with an HTML page around it."""
+
+from __future__ import annotations
+
+import base64
+import csv
+import html
+import io
+from collections import Counter
+from pathlib import Path
+
+from .assignment import Assignment
+from .runner import STATUSES, Result
+
+
+def write_csv(path: Path, results: list[Result], assignment: Assignment) -> None:
+    """student, assignment, score, max_score, one column per part, status, policy, reason."""
+    parts = [p.grade_id for p in assignment.parts]
+    with open(path, "w", newline="", encoding="utf-8") as f:
+        w = csv.writer(f)
+        w.writerow(["student", "assignment", "score", "max_score", *parts, "status", "policy", "reason"])
+        for r in results:
+            policy = ";".join(sorted({v["code"] for v in r.violations}))
+            reason = r.failure["reason"] if r.failure else ""
+            w.writerow([r.student, r.assignment, f"{r.score:g}", f"{r.max_score:g}",
+                        *(f"{r.parts[g]['score']:g}" for g in parts), r.status, policy, reason])
+
+
+def pass_rates(results: list[Result], assignment: Assignment) -> dict[str, float]:
+    """The fraction of the class with full points on each part."""
+    n = max(len(results), 1)
+    return {p.grade_id: sum(r.parts[p.grade_id]["score"] >= p.points for r in results) / n for p in assignment.parts}
+
+
+def picture(results: list[Result], assignment: Assignment) -> bytes:
+    """PNG: the score histogram next to the pass rate of each part."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    fig, (left, right) = plt.subplots(1, 2, figsize=(11, 4), gridspec_kw={"width_ratios": [1, 1.4]})
+    scores = [r.score for r in results]
+    bins = min(int(assignment.max_score), 20) or 1
+    left.hist(scores, bins=bins, range=(0, assignment.max_score), color="#4c72b0", edgecolor="white")
+    left.set(title=f"{assignment.id}: scores ({len(results)} students)", xlabel="score", ylabel="students")
+    rates = pass_rates(results, assignment)
+    right.barh(list(rates)[::-1], [100 * v for v in rates.values()][::-1], color="#55a868")
+    right.set(title="full points per part", xlabel="% of the class", xlim=(0, 100))
+    fig.tight_layout()
+    buf = io.BytesIO()
+    fig.savefig(buf, format="png", dpi=100)
+    plt.close(fig)
+    return buf.getvalue()
+
+
+def write_summary(folder: Path, results: list[Result], assignment: Assignment, feedback: dict[str, str]) -> None:
+    """summary.png and summary.html (which embeds it) in `folder`; `feedback` maps students to page links."""
+    png = picture(results, assignment)
+    (folder / "summary.png").write_bytes(png)
+    esc = html.escape
+    statuses = Counter(r.status for r in results)
+    head = "".join(f"<th>{esc(p.grade_id)}<br><small>{p.points:g}</small></th>" for p in assignment.parts)
+    rows = []
+    for r in results:
+        cells = "".join(f"<td>{r.parts[p.grade_id]['score']:g}</td>" for p in assignment.parts)
+        link = f"<a href='{esc(feedback.get(r.student, ''))}'>{esc(r.student)}</a>"
+        rows.append(f"<tr class='{esc(r.status)}'><td>{link}</td><td>{esc(r.status)}</td>"
+                    f"<td><b>{r.score:g}</b> / {r.max_score:g}</td>{cells}</tr>")
+    mean = sum(r.score for r in results) / max(len(results), 1)
+    page = f"""<!doctype html><meta charset='utf-8'><title>{esc(assignment.id)}: class summary</title>
+<style>body{{font-family:system-ui,sans-serif;margin:2rem}}table{{border-collapse:collapse}}
+td,th{{border:1px solid #ddd;padding:.2rem .5rem;text-align:center}}tr:not(.ok) td:nth-child(2){{color:#b42318}}</style>
+<h1>{esc(assignment.id)}: class summary</h1>
+<p>{len(results)} submissions, mean score {mean:.2f} / {assignment.max_score:g}. Statuses: {
+        ', '.join(f'{esc(s)} {statuses[s]}' for s in STATUSES if statuses[s])}.</p>
+<img alt='score histogram and pass rate per part' src='data:image/png;base64,{base64.b64encode(png).decode()}'>
+<table><tr><th>student</th><th>status</th><th>score</th>{head}</tr>{''.join(rows)}</table>
+"""
+    (folder / "summary.html").write_text(page, encoding="utf-8")

@@ -1,0 +1,174 @@
+"""The sandbox: what student code can see and do, the limits, and how a kernel's end is read."""
+
+import os
+import threading
+import time
+
+import pytest
+
+from grader.sandbox import Isolation, KernelDied, Limits, Sandbox, SandboxTimeout, cgroups, detect_isolation
+
+REPO = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+ISOLATED = detect_isolation() is not Isolation.RLIMITS
+needs_namespaces = pytest.mark.skipif(not ISOLATED, reason="no namespaces on this machine: rlimits only")
+QUICK = Limits(cell_timeout=3, interrupt_grace=1)
+
+PROBE = f"""
+import os, socket, subprocess
+report = {{}}
+def attempt(name, action):
+    try:
+        action()
+        report[name] = "allowed"
+    except Exception as err:
+        report[name] = type(err).__name__
+attempt("read solutions", lambda: open({REPO!r} + "/solutions/a2_vjp/a2_vjp.ipynb").read())
+attempt("read grader", lambda: open({REPO!r} + "/grader/probes.py").read())
+attempt("read sample class", lambda: os.listdir({REPO!r} + "/grader/sample"))
+attempt("list tmp of host", lambda: [f for f in os.listdir("/tmp") if f.startswith("pytest")][0])
+attempt("write outside work", lambda: open("/opt/x", "w"))
+attempt("write venv", lambda: open(os.__file__ + ".x", "w"))
+attempt("network", lambda: socket.create_connection(("1.1.1.1", 53), timeout=2))
+attempt("big file", lambda: open("big", "wb").write(b"x" * (40 * 2**20)))
+report["uid"] = str(os.getuid())
+report["pids"] = str(len([p for p in os.listdir("/proc") if p.isdigit()]))
+report["hostname"] = socket.gethostname()
+report["cwd"] = os.getcwd()
+report["work"] = ",".join(sorted(os.listdir(".")))
+"""
+
+
+def run_probe(tmp_path):
+    (tmp_path / "notes.txt").write_text("the student's own file")
+    with Sandbox(QUICK, files=str(tmp_path)) as box:
+        assert box.run(PROBE).ok
+        return box.harvest([{"key": "r", "expr": "report"}], {}).results["r"]["value"]
+
+
+@needs_namespaces
+def test_student_code_sees_only_its_own_working_copy_and_no_network(tmp_path):
+    report = run_probe(tmp_path)
+    for action in ("read solutions", "read grader", "read sample class", "network"):
+        assert report[action] != "allowed", action
+    assert report["list tmp of host"] == "IndexError"          # a private /tmp
+    assert report["write outside work"] == "OSError"           # read-only root
+    assert report["write venv"] == "OSError"
+    assert report["big file"] == "OSError"                     # file size limit
+    assert report["uid"] not in ("0", str(os.getuid())) or detect_isolation() is Isolation.USERNS
+    assert int(report["pids"]) <= 3                            # its own PID namespace
+    assert report["hostname"] == "sandbox"
+    assert report["cwd"] == "/home/student/work" and set(report["work"].split(",")) == {"notes.txt", "big"}
+
+
+@needs_namespaces
+def test_a_fork_bomb_in_one_sandbox_leaves_another_alone():
+    bomb = ("import os, time\nchildren = 0\ntry:\n    while True:\n        if os.fork() == 0:\n"
+            "            time.sleep(30)\n            os._exit(0)\n        children += 1\nexcept OSError:\n    pass\n")
+    with Sandbox(Limits(processes=16), slot=0) as a, Sandbox(Limits(processes=16), slot=1) as b:
+        assert a.run(bomb).ok
+        assert a.harvest([{"key": "n", "expr": "children"}], {}).results["n"]["value"] != {"$array": None}
+        assert b.run("import subprocess\nout = subprocess.run(['true']).returncode").ok
+        assert b.harvest([{"key": "n", "expr": "out"}], {}).arrays
+
+
+@pytest.mark.parametrize("level", list(Isolation))
+def test_every_isolation_level_runs_cells_and_harvests(level):
+    from grader.sandbox.isolation import probe
+
+    if level is not Isolation.RLIMITS and (level is Isolation.NAMESPACES and os.geteuid() != 0 or not probe(level)):
+        pytest.skip(f"{level.value} is not available on this machine")
+    with Sandbox(QUICK, isolation=level) as box:
+        assert box.run("import numpy as np\nx = np.arange(3.0) * 2").ok
+        assert list(box.harvest([{"key": "x", "expr": "x"}], {}).arrays["a0"]) == [0.0, 2.0, 4.0]
+        with pytest.raises(SandboxTimeout):
+            box.run("while True:\n    x = 1")
+
+
+def test_an_interrupted_loop_is_a_timeout():
+    with Sandbox(QUICK) as box, pytest.raises(SandboxTimeout) as err:
+        box.run("while True:\n    x = 1")
+    assert err.value.interrupted
+
+
+def test_a_loop_that_swallows_the_interrupt_is_killed_in_time():
+    swallow = ("import time\nwhile True:\n    try:\n        time.sleep(0.01)\n"
+               "    except KeyboardInterrupt:\n        pass")
+    start = time.monotonic()
+    with Sandbox(QUICK) as box, pytest.raises(SandboxTimeout) as err:
+        box.run(swallow)
+    assert not err.value.interrupted
+    assert time.monotonic() - start < QUICK.cell_timeout + QUICK.interrupt_grace + 3
+
+
+@pytest.mark.parametrize("code, reason", [
+    ("import os\nos._exit(3)", "exited with code 3"),
+    ("import ctypes\nctypes.string_at(0)", "segmentation fault"),
+    ("import os\nos.abort()", "abort"),
+])
+def test_a_dead_kernel_says_how_it_died(code, reason):
+    with Sandbox(QUICK) as box, pytest.raises(KernelDied, match=reason):
+        box.run(code)
+
+
+def test_memory_is_limited():
+    with Sandbox(Limits(memory=512 * 2**20)) as box:
+        cell = box.run("import numpy as np\nx = np.ones(2 * 2**30 // 8)")
+    assert cell.ename == "MemoryError"
+
+
+def test_cpu_time_is_limited():
+    with Sandbox(Limits(cpu_seconds=1, cell_timeout=20)) as box, pytest.raises(KernelDied) as err:
+        box.run("while True:\n    pass")
+    assert err.value.cpu_limit
+
+
+@pytest.mark.skipif(not cgroups.plan("probe", 1, 1), reason="no memory control group available here")
+def test_forked_children_share_one_memory_limit():
+    """rlimits bound each process; the sandbox's memory group bounds them together."""
+    fork = ("import os, numpy as np\nkids = []\nfor i in range(3):\n    pid = os.fork()\n    if pid == 0:\n"
+            "        a = np.ones(300 * 2**20 // 8)\n        a += 1\n        import time\n        time.sleep(1)\n"
+            "        os._exit(0)\n    kids.append(pid)\n"
+            "killed = sum(os.waitpid(p, 0)[1] & 0x7f == 9 for p in kids)")
+    with Sandbox(Limits(memory=512 * 2**20, cell_timeout=30)) as box:
+        assert box.run(fork).ok
+        assert box.harvest([{"key": "k", "expr": "killed"}], {}).arrays["a0"] >= 1
+        groups = [folder for folder, _ in box.cgroups]
+    assert groups and not any(os.path.exists(g) for g in groups)
+
+
+def test_output_is_capped():
+    with Sandbox(Limits(output=1000)) as box:
+        box.run("print('x' * 100_000)")
+    assert len(box.output) == 1000 and box.output_dropped > 90_000
+
+
+def test_forbidden_libraries_are_hidden(tmp_path):
+    with Sandbox(QUICK, forbidden=("autograd",)) as box:
+        cell = box.run("import autograd")
+    assert cell.ename == "ModuleNotFoundError" and "not allowed" in cell.evalue
+
+
+def test_garbage_on_the_reply_pipe_only_costs_the_student():
+    """A kernel that writes its own 'replies' desynchronises only its own harvest, which is then empty."""
+    forge = ("import os\nfor fd in range(3, 20):\n    try:\n        os.write(fd, b'not json\\n{\"ok\": true, "
+             "\"results\": {\"k\": {\"value\": 1}}, \"nbytes\": 99999999999}\\n')\n    except OSError:\n        pass")
+    with Sandbox(QUICK) as box:
+        box.run(forge)
+        with pytest.raises(KernelDied, match="larger than the limit"):
+            box.harvest([{"key": "k", "expr": "1"}], {})
+
+
+def test_workers_run_sandboxes_side_by_side():
+    results = []
+
+    def one(slot):
+        with Sandbox(QUICK, slot=slot) as box:
+            results.append(box.run("import time\ntime.sleep(1)").ok)
+
+    start = time.monotonic()
+    threads = [threading.Thread(target=one, args=(i,)) for i in range(2)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert results == [True, True] and time.monotonic() - start < 5
