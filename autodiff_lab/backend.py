@@ -10,6 +10,7 @@ and by the creation helpers `asarray`, `zeros`, `ones`.
 
 from __future__ import annotations
 
+import functools
 import importlib
 import os
 from types import ModuleType
@@ -47,7 +48,15 @@ def get_backend() -> ModuleType:
 
 def is_array(x: Any) -> bool:
     """True for an array of any supported library (numpy scalars included), False for Python numbers."""
-    return not isinstance(x, (int, float, complex)) and array_api_compat.is_array_api_obj(x)
+    xp = _namespace_of_type.get(type(x), _UNSEEN)
+    return _lookup(x) is not None if xp is _UNSEEN else xp is not None
+
+
+def _lookup(x: Any) -> ModuleType | None:
+    """Ask array-api-compat (slow) for the namespace of x's type, once per type; None: not an array."""
+    is_arr = not isinstance(x, (int, float, complex)) and array_api_compat.is_array_api_obj(x)
+    xp = _namespace_of_type[type(x)] = array_api_compat.array_namespace(x) if is_arr else None
+    return xp
 
 
 def namespace(*xs: Any) -> ModuleType:
@@ -58,7 +67,7 @@ def namespace(*xs: Any) -> ModuleType:
     for x in xs:
         xp = _namespace_of_type.get(type(x), _UNSEEN)
         if xp is _UNSEEN:
-            xp = _namespace_of_type[type(x)] = array_api_compat.array_namespace(x) if is_array(x) else None
+            xp = _lookup(x)
         if xp is None or xp is found:
             continue
         if found is not None:
@@ -73,6 +82,12 @@ def namespace(*xs: Any) -> ModuleType:
 
 def _library(xp: ModuleType) -> str:
     return xp.__name__.removeprefix("array_api_compat.")
+
+
+@functools.cache
+def isdtype(xp: ModuleType, dtype: Any, kind: str | tuple[str, ...]) -> bool:
+    """xp.isdtype(dtype, kind), remembered: numpy's takes microseconds, and every transformation asks it."""
+    return xp.isdtype(dtype, kind)
 
 
 def shape(x: Any) -> tuple[int, ...]:

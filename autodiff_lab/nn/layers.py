@@ -1,0 +1,122 @@
+"""Layers as pure functions of their parameters: a layer object only knows its sizes; its parameters are a
+plain dict of arrays made by `.init()`, so `grad(loss)(params)` differentiates them like any pytree.
+
+    layer = Linear(64, 10)
+    params = layer.init()          # {"W": (64, 10), "b": (10,)}
+    y = layer(params, x)           # x @ W + b, shape (batch, 10)
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Sequence
+from typing import Any
+
+import numpy as np
+
+from .. import numpy as anp
+from ..backend import asarray, get_backend, is_array, namespace, shape
+from ..tracing import Tracer, raw
+
+ACTIVATIONS = {"relu": anp.relu, "tanh": anp.tanh, "sigmoid": anp.sigmoid}
+
+# The spread of the initial weights, times 1/sqrt(n_in): keeps the variance of the activations about constant
+# from layer to layer (He et al. 2015 for ReLU, which zeroes half of its inputs; LeCun for tanh and sigmoid).
+INIT_GAIN = {"relu": math.sqrt(2.0), "tanh": 1.0, "sigmoid": 1.0, None: 1.0}
+
+
+class Linear:
+    """The affine layer y = x W + b: x (batch, n_in), W (n_in, n_out), b (n_out,), y (batch, n_out).
+
+    Weights start as normal(0, gain / sqrt(n_in)) drawn from numpy.random.default_rng(seed), biases at 0."""
+
+    def __init__(self, n_in: int, n_out: int, *, seed: int | Sequence[int] = 0, dtype: str = "float64",
+                 gain: float = 1.0) -> None:
+        for name, n in (("n_in", n_in), ("n_out", n_out)):
+            if not isinstance(n, int) or isinstance(n, bool) or n < 1:
+                raise ValueError(f"Linear: {name} must be a positive int, got {n!r}")
+        self.n_in, self.n_out, self.seed, self.gain = n_in, n_out, seed, gain
+        self.dtype = float_dtype(dtype)
+
+    def __repr__(self) -> str:
+        return f"Linear({self.n_in} -> {self.n_out})"
+
+    def init(self) -> dict[str, Any]:
+        """New parameters {"W": (n_in, n_out), "b": (n_out,)}: default backend, this layer's dtype."""
+        rng = np.random.default_rng(self.seed)
+        W = rng.normal(0.0, self.gain / math.sqrt(self.n_in), size=(self.n_in, self.n_out))
+        return {"W": asarray(W, dtype=self.dtype), "b": asarray(np.zeros(self.n_out), dtype=self.dtype)}
+
+    def __call__(self, params: dict[str, Any], x: Any) -> Any:
+        """x @ W + b. A plain input array is cast to the parameters' dtype (so float64 data can feed a
+        float32 network); a traced one must already have it."""
+        if not isinstance(params, dict) or set(params) != {"W", "b"}:
+            got = sorted(params) if isinstance(params, dict) else type(params).__name__
+            raise ValueError(f"{self!r} takes params {{'W': ..., 'b': ...}} as made by .init(), got {got}")
+        W, b = params["W"], params["b"]
+        x = as_input(x, raw(W).dtype, self)
+        if shape(x)[-1:] != (self.n_in,):
+            raise ValueError(
+                f"{self!r} expects inputs whose last axis has {self.n_in} features, got shape {shape(x)}. "
+                f"Reshape the batch to (batch, {self.n_in})."
+            )
+        return x @ W + b
+
+
+class MLP:
+    """A multilayer perceptron: Linear layers of `sizes` (e.g. [64, 32, 10]) with `activation` between them
+    and none after the last, so the model returns logits (scores).
+
+    `.init()` -> list of layer parameter dicts; `model(params, x)` -> logits (batch, sizes[-1]).
+    Layer i draws its initial weights from numpy.random.default_rng([seed, i])."""
+
+    def __init__(self, sizes: Sequence[int], activation: str = "relu", *, seed: int = 0,
+                 dtype: str = "float64") -> None:
+        if len(sizes) < 2:
+            raise ValueError(f"MLP needs at least an input and an output size, e.g. MLP([64, 10]): {sizes!r}")
+        if activation not in ACTIVATIONS:
+            raise ValueError(f"unknown activation {activation!r}; choose one of {', '.join(ACTIVATIONS)}")
+        self.sizes, self.activation = list(sizes), activation
+        self.layers = [
+            Linear(n_in, n_out, seed=[seed, i], dtype=dtype, gain=INIT_GAIN[activation])
+            for i, (n_in, n_out) in enumerate(zip(sizes[:-1], sizes[1:], strict=True))
+        ]
+
+    def __repr__(self) -> str:
+        return f"MLP({self.sizes}, activation={self.activation!r})"
+
+    def init(self) -> list[dict[str, Any]]:
+        return [layer.init() for layer in self.layers]
+
+    def __call__(self, params: list[dict[str, Any]], x: Any) -> Any:
+        if not isinstance(params, (list, tuple)) or len(params) != len(self.layers):
+            is_list = isinstance(params, (list, tuple))
+            got = f"{len(params)} entries" if is_list else f"a {type(params).__name__}"
+            raise ValueError(f"{self!r} takes a list of {len(self.layers)} layer parameter dicts, got {got}")
+        act = ACTIVATIONS[self.activation]
+        for i, (layer, p) in enumerate(zip(self.layers, params, strict=True)):
+            x = layer(p, x)
+            if i < len(self.layers) - 1:
+                x = act(x)
+        return x
+
+
+def float_dtype(name: str) -> Any:
+    """The default backend's floating dtype called `name` ("float32" or "float64")."""
+    if name not in ("float32", "float64"):
+        raise ValueError(f"dtype must be 'float32' or 'float64', got {name!r}")
+    return getattr(get_backend(), name)
+
+
+def as_input(x: Any, dtype: Any, who: Any) -> Any:
+    """x as an array of `dtype`: plain arrays and lists are converted, traced values must match already."""
+    if isinstance(x, Tracer):
+        if raw(x).dtype != dtype:
+            raise TypeError(
+                f"{who!r} got a traced input of dtype {raw(x).dtype}, but its parameters are {dtype}. "
+                f"Make both the same dtype."
+            )
+        return x
+    if not is_array(x):
+        return asarray(x, dtype=dtype)
+    return x if x.dtype == dtype else namespace(x).astype(x, dtype)

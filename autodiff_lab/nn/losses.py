@@ -1,0 +1,155 @@
+"""Loss functions, each the mean over the batch (axis 0) of a per-example loss, written with anp functions
+so that grad differentiates them; and the L2 penalty and accuracy.
+
+    mse                    mean of (pred - target)^2 over every entry
+    logistic_loss          log(1 + e^(-y z)),                                  y in {-1, +1}
+    softmax_cross_entropy  -log softmax(s)[y] = logsumexp(s) - s_y,            y in {0, ..., C-1}
+    svm_loss               sum over j != y of max(0, s_j - s_y + margin)      (multiclass hinge)
+    kl_divergence          sum_k p_k log(p_k / q_k)                           (0 log 0 = 0)
+
+Labels are checked before anything is computed: a wrong shape or an out-of-range label would otherwise
+broadcast or index into a silently wrong number.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from .. import numpy as anp
+from ..backend import asarray, is_array, isdtype, namespace, shape
+from ..pytree import tree_flatten
+from ..tracing import raw
+
+
+def mse(pred: Any, target: Any) -> Any:
+    """Mean squared error: the mean of (pred - target)^2 over every entry. Shapes must match exactly."""
+    _same_shape("mse", pred, "pred", target, "target")
+    diff = pred - target
+    return anp.mean(diff * diff)
+
+
+def logistic_loss(z: Any, y: Any) -> Any:
+    """mean log(1 + e^(-y z)) for scores z and labels y in {-1, +1} of the same shape.
+
+    Written as logaddexp(0, -y z), which never overflows: a score of -1000 with y = +1 costs 1000, not inf."""
+    y = raw(_labels(y))
+    _same_shape("logistic_loss", z, "z", y, "y")
+    xp = namespace(y)
+    if not bool(xp.all((y == 1) | (y == -1))):
+        raise ValueError("logistic_loss needs labels y in {-1, +1}. For labels in {0, 1}, pass 2 * y - 1.")
+    y = xp.astype(y, raw(z).dtype)  # integer labels would promote float32 scores to float64
+    return anp.mean(anp.logaddexp(0.0, -(y * z)))
+
+
+def softmax_cross_entropy(logits: Any, labels: Any) -> Any:
+    """mean over the batch of -log softmax(logits)[label]: logits (batch, C), integer labels (batch,).
+
+    Uses log_softmax, which subtracts the maximum first, so huge logits do not overflow."""
+    labels = _class_labels("softmax_cross_entropy", logits, labels)
+    n, n_classes = shape(logits)
+    weights = one_hot(labels, n_classes, raw(logits).dtype) / -n  # -1/n at each example's label
+    return anp.sum(weights * anp.log_softmax(logits, axis=-1))
+
+
+def svm_loss(scores: Any, labels: Any, margin: float = 1.0) -> Any:
+    """Multiclass hinge loss: mean over the batch of sum_{j != y} max(0, s_j - s_y + margin).
+
+    scores (batch, C), integer labels (batch,). A class costs nothing once its score is `margin` below the
+    correct one."""
+    labels = _class_labels("svm_loss", scores, labels)
+    n, n_classes = shape(scores)
+    is_correct = one_hot(labels, n_classes, raw(scores).dtype)
+    correct = anp.sum(scores * is_correct, axis=-1, keepdims=True)
+    hinge = anp.relu(scores - correct + margin)
+    return anp.sum(anp.where(is_correct == 1, 0.0, hinge)) / n
+
+
+def kl_divergence(p: Any, q: Any) -> Any:
+    """KL(p || q) = sum_k p_k log(p_k / q_k) over the last axis (distributions), averaged over the others.
+
+    p is the target distribution, q the predicted one (e.g. a softmax). Terms with p_k = 0 count 0; q_k must
+    be positive wherever p_k is."""
+    _same_shape("kl_divergence", p, "p", q, "q")
+    present = raw(p) > 0
+    q_safe = anp.where(present, q, 1.0)
+    p_safe = anp.where(present, p, 1.0)
+    terms = anp.where(present, p * (anp.log(p_safe) - anp.log(q_safe)), 0.0)
+    per_example = anp.sum(terms, axis=-1)
+    return anp.mean(per_example) if shape(per_example) else per_example
+
+
+def l2_penalty(params: Any, strength: float) -> Any:
+    """strength * the sum of squares of every weight matrix in params (leaves with 2 or more axes).
+    Biases (vectors) are not penalized: they do not make the function steeper."""
+    weights = [leaf for leaf in tree_flatten(params)[0] if len(shape(leaf)) >= 2]
+    if not weights:
+        raise ValueError("l2_penalty found no weight matrix (an array with 2 or more axes) in params")
+    return strength * sum(anp.sum(W * W) for W in weights)
+
+
+def accuracy(logits: Any, labels: Any) -> float:
+    """The fraction of examples classified correctly.
+
+    logits (batch, C) with integer labels: the predicted class is the largest logit. One score per example,
+    shape (batch,) or (batch, 1), with labels of that shape in {-1, +1}: the predicted label is the sign of
+    the score (0 counts as -1)."""
+    z, y = raw(logits), raw(_labels(labels))
+    xp = namespace(z, y)
+    if len(shape(z)) == 1 or shape(z)[-1] == 1:
+        _same_shape("accuracy", z, "scores", y, "labels")
+        predicted = xp.where(z > 0, 1, -1)
+    else:
+        _class_labels("accuracy", z, y)
+        predicted = xp.argmax(z, axis=-1)
+    return float(xp.mean(xp.astype(predicted == y, xp.float64)))
+
+
+def one_hot(labels: Any, n_classes: int, dtype: Any) -> Any:
+    """(batch, n_classes) array with a 1 at each example's label, 0 elsewhere (a constant)."""
+    xp = namespace(labels)
+    return xp.astype(xp.reshape(labels, (-1, 1)) == xp.arange(n_classes), dtype)
+
+
+# ------------------------------------------------------------------------------------------------ checks
+def _labels(y: Any) -> Any:
+    return y if is_array(raw(y)) else asarray(y)
+
+
+def _class_labels(who: str, logits: Any, labels: Any) -> Any:
+    """labels as an integer array of shape (batch,) with values in 0..C-1, or a ValueError saying what is
+    wrong."""
+    labels = raw(_labels(labels))
+    xp = namespace(labels)
+    if len(shape(logits)) != 2:
+        raise ValueError(f"{who} needs logits of shape (batch, classes), got shape {shape(logits)}")
+    n, n_classes = shape(logits)
+    if not isdtype(xp, labels.dtype, "integral"):
+        raise ValueError(
+            f"{who} needs integer class labels (0 to {n_classes - 1}), got dtype {labels.dtype}. For one-hot "
+            f"targets pass argmax(targets, axis=1); for float labels, labels.astype(int)."
+        )
+    if shape(labels) != (n,):
+        raise ValueError(
+            f"{who} needs one label per example: labels of shape ({n},) for logits of shape {shape(logits)}, "
+            f"got labels of shape {shape(labels)}."
+            + (" Flatten them: labels.reshape(-1)." if len(shape(labels)) == 2 and labels.size == n else "")
+        )
+    if n and (int(xp.min(labels)) < 0 or int(xp.max(labels)) >= n_classes):
+        raise ValueError(
+            f"{who}: labels must lie in 0..{n_classes - 1} for {n_classes} classes, got values from "
+            f"{int(xp.min(labels))} to {int(xp.max(labels))}. Does the last layer have one output per class?"
+        )
+    return labels
+
+
+def _same_shape(who: str, a: Any, a_name: str, b: Any, b_name: str) -> None:
+    if shape(a) != shape(b):
+        hint = ""
+        if shape(a)[:1] != shape(b)[:1]:
+            hint = " The batch sizes differ: pass the labels that belong to this batch."
+        elif sorted(shape(a)) == sorted(shape(b)) or 1 in shape(a) + shape(b):
+            hint = f" Reshape one to match (e.g. {b_name}.reshape({shape(a)}))."
+        raise ValueError(
+            f"{who}: {a_name} has shape {shape(a)} but {b_name} has shape {shape(b)}; they must match "
+            f"exactly (broadcasting would pair up the wrong entries and give a silently wrong loss).{hint}"
+        )

@@ -1,0 +1,204 @@
+"""`make bench`: how fast autodiff_lab is next to its references, all in one run, printed as markdown tables.
+
+    python bench/run.py                    # everything (a few minutes)
+    python bench/run.py --quick            # one round of each: do the benchmarks run? (times mean little)
+    python bench/run.py --only mlp scalar  # some workloads
+    python bench/run.py --blas-threads 1   # pin numpy's BLAS to one thread (steadier on a busy machine)
+
+Times are the best of several interleaved rounds after a warm-up (bench/timing.py); each workload first
+checks that every implementation computes the same numbers. bench/README.md explains the workloads.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+from collections.abc import Callable
+from pathlib import Path
+
+WORKLOADS = ("mlp", "tracing", "scalar", "jacobians", "memory", "digits")
+THREAD_VARIABLES = ("OPENBLAS_NUM_THREADS", "OMP_NUM_THREADS", "MKL_NUM_THREADS")
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("--quick", action="store_true", help="one round per workload (a smoke test)")
+    parser.add_argument("--only", nargs="+", choices=WORKLOADS, default=list(WORKLOADS), metavar="WORKLOAD",
+                        help=f"run only these: {', '.join(WORKLOADS)}")
+    parser.add_argument("--blas-threads", type=int, metavar="N", help="threads for numpy's BLAS")
+    args = parser.parse_args(argv)
+    if args.blas_threads and any(os.environ.get(v) != str(args.blas_threads) for v in THREAD_VARIABLES):
+        # the BLAS reads its thread count when numpy is first imported: start again with it set
+        env = dict(os.environ, **{v: str(args.blas_threads) for v in THREAD_VARIABLES})
+        os.execve(sys.executable, [sys.executable, *sys.argv], env)
+
+    sys.path.insert(0, str(Path(__file__).resolve().parent))
+    import machine
+
+    print("# autodiff_lab benchmarks\n")
+    print("\n".join(f"    {line}" for line in machine.describe()))
+    if args.quick:
+        print("\n(quick run: one round of each workload; the times below mean little)")
+    verdicts: list[tuple[str, bool | None, str]] = []
+    for name in (w for w in WORKLOADS if w in args.only):
+        print()
+        verdicts += RUNNERS[name](args.quick)
+    print("\n## Targets\n")
+    print(table(["target", "met", "measured"],
+                [[what, {True: "yes", False: "NO", None: "n/a"}[ok], got] for what, ok, got in verdicts]))
+    return 0
+
+
+# ---------------------------------------------------------------------------------------------- workloads
+def run_mlp(quick: bool) -> list:
+    import mlp_step
+    from timing import best_times, format_seconds
+
+    print("## 1. MLP training step (784-256-256-10, batch 128, ReLU, softmax cross-entropy, SGD)\n")
+    rows, verdicts = [], []
+    for dtype in ("float64", "float32"):
+        problem = mlp_step.problem(dtype)
+        steps = available(mlp_step.IMPLEMENTATIONS, lambda make, problem=problem: make(*problem))
+        mlp_step.check_agreement({k: v for k, v in steps.items() if v is not None})
+        best = best_times({k: v for k, v in steps.items() if v is not None}, rounds=1 if quick else 40)
+        ref = best[mlp_step.REFERENCE]
+        for name, step in steps.items():
+            if step is None:
+                rows.append([dtype, name, "not installed", ""])
+            else:
+                rows.append([dtype, name, format_seconds(best[name]), f"{best[name] / ref:.2f}x"])
+        ratio = best["autodiff_lab"] / ref
+        verdicts.append((f"MLP step {dtype} <= 1.10x numpy", ratio <= 1.10, f"{ratio:.2f}x"))
+    print(table(["dtype", "implementation", "time per step", "vs numpy by hand"], rows))
+    return verdicts
+
+
+def run_tracing(quick: bool) -> list:
+    import tracing_overhead as tr
+    from timing import best_times
+
+    print(f"## 2. Tracing overhead ({tr.OPS} elementwise ops on a {tr.SIZE}-vector, forward + backward)\n")
+    runs = available(tr.IMPLEMENTATIONS, lambda make: make())
+    present = {k: v for k, v in runs.items() if v is not None}
+    tr.check_agreement(present)
+    best = best_times(present, rounds=1 if quick else 30)
+    ref = best[tr.REFERENCE]
+    rows = [[name, "not installed", ""] if run is None else
+            [name, f"{best[name] / tr.OPS * 1e6:.2f}", f"{best[name] / ref:.2f}x"]
+            for name, run in runs.items()]
+    print(table(["implementation", "µs per op", "vs numpy by hand"], rows))
+    per_op = best["autodiff_lab"] / tr.OPS * 1e6
+    return [("tracing overhead <= 4 µs per op", per_op <= 4.0, f"{per_op:.2f} µs")]
+
+
+def run_scalar(quick: bool) -> list:
+    import scalar_mlp
+    from micrograd.engine import Value as MicrogradValue
+    from timing import best_times, format_seconds
+
+    from autodiff_lab import Value
+
+    print("## 3. Scalar engine: micrograd's demo step (MLP(2, [16, 16, 1]), 100 points, SVM loss + L2)\n")
+    made = {"autodiff_lab.Value": scalar_mlp.make_step(Value),
+            "micrograd.engine.Value": scalar_mlp.make_step(MicrogradValue)}
+    steps = {name: step for name, (step, _) in made.items()}
+    losses = {name: step() for name, step in steps.items()}
+    if len({round(v, 9) for v in losses.values()}) != 1:
+        raise AssertionError(f"the two engines disagree on the loss: {losses}")
+    nodes = {name: count() for name, (_, count) in made.items()}
+    # steps run back to back, as in training: micrograd's cyclic garbage is collected on its own clock
+    best = best_times(steps, rounds=1 if quick else 3, calls=1 if quick else 2, warmup=0 if quick else 1)
+    ref = best["micrograd.engine.Value"]
+    rows = [[name, f"{nodes[name]:,}", format_seconds(best[name]), f"{best[name] / ref:.3f}x"]
+            for name in steps]
+    print(table(["engine", "graph nodes", "time per step", "vs micrograd"], rows))
+    ratio = best["autodiff_lab.Value"] / ref
+    return [("scalar step <= 0.10x micrograd", ratio <= 0.10, f"{ratio:.3f}x")]
+
+
+def run_jacobians(quick: bool) -> list:
+    import jacobians
+    import numpy as np
+    from timing import best_times, format_seconds
+
+    print("## 4. Jacobian of tanh(W x): reverse mode (jacrev) vs forward mode (jacfwd)\n")
+    rows = []
+    for n, m in jacobians.SHAPES:
+        W, x = jacobians.problem(n, m)
+        for engine, make in (("autodiff_lab", jacobians.autodiff_lab_jacobians),
+                             ("autograd", jacobians.autograd_jacobians)):
+            fns = make(W, x)
+            for fn in fns.values():
+                if not np.allclose(fn(), jacobians.exact(W, x)):
+                    raise AssertionError(f"{engine} computes a wrong Jacobian for n={n}, m={m}")
+            best = best_times(fns, rounds=1 if quick else 5)
+            faster = "jacrev" if best["jacrev"] < best["jacfwd"] else "jacfwd"
+            slower = "jacfwd" if faster == "jacrev" else "jacrev"
+            rows.append([f"{n}", f"{m}", engine, format_seconds(best["jacrev"]),
+                         format_seconds(best["jacfwd"]), f"{faster}, {best[slower] / best[faster]:.0f}x"])
+    print(table(["n inputs", "m outputs", "engine", "jacrev", "jacfwd", "faster mode"], rows))
+    return [("jacrev vs jacfwd table printed", None, "see table 4")]
+
+
+def run_memory(quick: bool) -> list:
+    import memory
+
+    print("## 5. Memory: backward pass of (64 x 4096) @ (4096 x 4096), float32\n")
+    r = memory.matmul_backward_peak()
+    if not r["correct"]:
+        raise AssertionError("the gradients of the matrix product are wrong")
+    rows = [["full Jacobian dy/dx (never formed)", f"{r['jacobian_bytes'] / 2**30:.0f} GiB"],
+            ["the two gradients (x and W)", f"{r['gradient_bytes'] / 2**20:.0f} MiB"],
+            ["peak allocated during vjp + backward", f"{r['peak_bytes'] / 2**20:.0f} MiB"],
+            ["time", f"{r['seconds']:.2f} s"]]
+    print(table(["what", "size"], rows))
+    return [("backward of the 256 GiB-Jacobian product < 1 GB peak", r["peak_bytes"] < 1e9,
+             f"{r['peak_bytes'] / 2**20:.0f} MiB")]
+
+
+def run_digits(quick: bool) -> list:
+    import digits
+
+    print(f"## 6. Training on the shipped digits (MLP [64, {digits.HIDDEN}, 10], {digits.EPOCHS} epochs of "
+          f"nn.fit)\n")
+    r = digits.train()
+    rows = [[f"{r['n_train']} / {r['n_test']}", f"{r['steps']}", f"{r['seconds']:.2f} s",
+             f"{r['train_accuracy']:.3f}", f"{r['accuracy']:.3f}"]]
+    print(table(["train / test images", "SGD steps", "training time", "train accuracy", "test accuracy"],
+                rows))
+    ok = r["accuracy"] > 0.90 and r["seconds"] < 60
+    return [("digits: > 90 % test accuracy in < 1 minute", ok,
+             f"{r['accuracy']:.1%} in {r['seconds']:.1f} s")]
+
+
+RUNNERS: dict[str, Callable[[bool], list]] = {
+    "mlp": run_mlp, "tracing": run_tracing, "scalar": run_scalar, "jacobians": run_jacobians,
+    "memory": run_memory, "digits": run_digits,
+}
+
+
+# ------------------------------------------------------------------------------------------------ helpers
+def available(implementations: dict[str, Callable], build: Callable) -> dict[str, Callable | None]:
+    """Build each implementation; one whose library is not installed (torch) becomes None."""
+    built = {}
+    for name, make in implementations.items():
+        try:
+            built[name] = build(make)
+        except ImportError:
+            built[name] = None
+    return built
+
+
+def table(header: list[str], rows: list[list[str]]) -> str:
+    """A markdown table, columns padded so it also reads as plain text."""
+    widths = [max(len(str(r[i])) for r in [header, *rows]) for i in range(len(header))]
+
+    def line(cells: list[str]) -> str:
+        return "| " + " | ".join(str(c).ljust(w) for c, w in zip(cells, widths, strict=True)) + " |"
+
+    return "\n".join([line(header), "|" + "|".join("-" * (w + 2) for w in widths) + "|", *map(line, rows)])
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

@@ -1,0 +1,20 @@
+"""`make bench` keeps working: one quick round of every workload, in a subprocess (times are not checked;
+speed targets are reported by the benchmark, not asserted by tests)."""
+
+import subprocess
+import sys
+from pathlib import Path
+
+BENCH = Path(__file__).resolve().parents[2] / "bench"
+
+
+def test_quick_bench_runs_every_workload_and_prints_the_targets():
+    done = subprocess.run([sys.executable, str(BENCH / "run.py"), "--quick"], capture_output=True, text=True,
+                          timeout=300)
+    assert done.returncode == 0, done.stderr
+    out = done.stdout
+    for heading in ("## 1. MLP training step", "## 2. Tracing overhead", "## 3. Scalar engine",
+                    "## 4. Jacobian", "## 5. Memory", "## 6. Training on the shipped digits", "## Targets"):
+        assert heading in out
+    assert "numpy (by hand)" in out and "micrograd.engine.Value" in out and "65,818" in out
+    assert "quick run" in out

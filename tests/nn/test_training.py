@@ -1,0 +1,140 @@
+"""SGD and fit: one step by hand, momentum, training lowers the loss, the digits requirement, progress, and
+bad input."""
+
+import io
+
+import numpy as np
+import pytest
+
+from autodiff_lab import nn
+from autodiff_lab.data import load_digits
+
+
+def test_sgd_step_by_hand():
+    params = [{"W": np.array([[1.0, 2.0]]), "b": np.array([0.5])}]
+    grads = [{"W": np.array([[10.0, -10.0]]), "b": np.array([1.0])}]
+    new = nn.SGD(0.1).step(params, grads)
+    np.testing.assert_allclose(new[0]["W"], [[0.0, 3.0]])
+    np.testing.assert_allclose(new[0]["b"], [0.4])
+    np.testing.assert_array_equal(params[0]["W"], [[1.0, 2.0]])  # the old params are left as they were
+
+
+def test_sgd_momentum_accumulates_velocity():
+    opt = nn.SGD(0.5, momentum=0.9)
+    p = {"x": np.array([0.0])}
+    g = {"x": np.array([1.0])}
+    p = opt.step(p, g)  # v = 1,          x = -0.5
+    p = opt.step(p, g)  # v = 0.9 + 1,    x = -0.5 - 0.95
+    np.testing.assert_allclose(p["x"], [-1.45])
+
+
+def test_sgd_bad_input():
+    with pytest.raises(ValueError, match="learning rate lr must be positive"):
+        nn.SGD(0.0)
+    with pytest.raises(ValueError, match=r"momentum must lie in \[0, 1\)"):
+        nn.SGD(0.1, momentum=1.0)
+    with pytest.raises(ValueError, match=r"grads have structure \[\*\] but params have \[\*, \*\]"):
+        nn.SGD(0.1).step([np.zeros(2), np.zeros(2)], [np.zeros(2)])
+    with pytest.raises(ValueError, match=r"a gradient has shape \(3,\), its parameter \(2,\)"):
+        nn.SGD(0.1).step([np.zeros(2)], [np.zeros(3)])
+    opt = nn.SGD(0.1, momentum=0.5)
+    opt.step([np.zeros(2)], [np.ones(2)])
+    with pytest.raises(ValueError, match="use a new SGD for another model"):
+        opt.step({"a": np.zeros(2)}, {"a": np.ones(2)})
+
+
+def _blobs(n=120, seed=0):
+    """Three well-separated Gaussian clusters in 2-D, integer labels."""
+    rng = np.random.default_rng(seed)
+    y = rng.integers(0, 3, size=n)
+    centers = np.array([[2.0, 0.0], [-1.0, 1.7], [-1.0, -1.7]])
+    return centers[y] + 0.4 * rng.normal(size=(n, 2)), y
+
+
+@pytest.mark.parametrize("loss", ["softmax", "svm"])
+def test_fit_reduces_the_loss(loss):
+    X, y = _blobs()
+    model = nn.MLP([2, 16, 3], seed=1)
+    params0 = model.init()
+    before = nn.LOSSES[loss](model(params0, X), y)
+    params, history = nn.fit(model, params0, X, y, loss=loss, lr=0.05, epochs=15, batch_size=16,
+                             l2=1e-4, validation=(X, y), progress=False)
+    assert history["loss"][-1] < 0.5 * before
+    assert history["loss"][-1] < history["loss"][0]
+    assert len(history["batch_loss"]) == 15 * 8
+    assert history["accuracy"][-1] > 0.95 and history["val_accuracy"][-1] > 0.95
+    assert nn.accuracy(model(params, X), y) == history["accuracy"][-1]
+
+
+def test_fit_regression_and_binary_losses():
+    rng = np.random.default_rng(2)
+    X = rng.normal(size=(64, 3))
+    target = X @ np.array([[1.0], [-2.0], [0.5]])
+    model = nn.MLP([3, 1])
+    _, history = nn.fit(model, model.init(), X, target, loss="mse", lr=0.1, epochs=20, progress=False)
+    assert history["loss"][-1] < 1e-3 and "accuracy" not in history
+    labels = np.where(target > 0, 1, -1)
+    _, history = nn.fit(model, model.init(), X, labels, loss="logistic", lr=0.5, epochs=20, progress=False)
+    assert history["accuracy"][-1] > 0.95
+
+
+def test_fit_is_reproducible_and_the_seed_shuffles():
+    X, y = _blobs()
+    model = nn.MLP([2, 8, 3])
+    runs = [nn.fit(model, model.init(), X, y, epochs=2, seed=s, progress=False)[1]["batch_loss"]
+            for s in (0, 0, 1)]
+    assert runs[0] == runs[1]
+    assert runs[0] != runs[2]
+
+
+def test_two_layer_net_beats_90_percent_on_digits():
+    X_train, y_train, X_test, y_test = load_digits()
+    model = nn.MLP([64, 64, 10], seed=0)
+    params, _ = nn.fit(model, model.init(), X_train, y_train, lr=0.1, momentum=0.9, epochs=10, batch_size=32,
+                       progress=False)
+    assert nn.accuracy(model(params, X_test), y_test) > 0.90
+
+
+def test_progress_bar_shows_epochs_and_fit_is_quiet_without_it(capsys):
+    X, y = _blobs(40)
+    model = nn.MLP([2, 4, 3])
+    nn.fit(model, model.init(), X, y, epochs=2, batch_size=10, progress=False)
+    assert capsys.readouterr().err == ""
+    nn.fit(model, model.init(), X, y, epochs=2, batch_size=10)
+    err = capsys.readouterr().err
+    assert "epoch 2/2" in err and "100% (8/8)" in err and "accuracy" in err and err.endswith("\n")
+
+
+def test_progress_bar_blanks_a_longer_previous_line():
+    stream = io.StringIO()
+    bar = nn.ProgressBar(2, "job", stream=stream, interval=0.0)
+    bar.update("a long status line")
+    bar.update("short")
+    bar.close()
+    _, first, second, final = stream.getvalue().split("\r")
+    assert "a long status line" in first and "short" in second and "long" not in second
+    assert len(second) == len(first)  # padded with blanks over the longer line
+    assert final.endswith("\n") and "100% (2/2)" in final
+
+
+def test_fit_bad_input():
+    X, y = _blobs(20)
+    model = nn.MLP([2, 3])
+    params = model.init()
+    with pytest.raises(ValueError, match=r"X has 20 examples but y has 19 labels"):
+        nn.fit(model, params, X, y[:19], progress=False)
+    with pytest.raises(ValueError, match=r"validation X has 20 examples but validation y has 5 labels"):
+        nn.fit(model, params, X, y, validation=(X, y[:5]), progress=False)
+    with pytest.raises(ValueError, match=r"one row per example"):
+        nn.fit(model, params, X[:, 0], y, progress=False)
+    with pytest.raises(ValueError, match="unknown loss 'hinge'; choose one of softmax, svm, logistic, mse"):
+        nn.fit(model, params, X, y, loss="hinge", progress=False)
+    with pytest.raises(ValueError, match="epochs must be a positive int"):
+        nn.fit(model, params, X, y, epochs=0, progress=False)
+    with pytest.raises(ValueError, match=r"labels must lie in 0\.\.2"):
+        nn.fit(model, params, X, y + 1, progress=False)
+    with pytest.raises(ValueError, match=r"expects inputs whose last axis has 2 features"):
+        nn.fit(model, params, np.zeros((20, 5)), y, progress=False)
+    diverged = r"loss became inf in epoch \d+: training diverged.*lr=1e\+100"
+    with pytest.raises(FloatingPointError, match=diverged), np.errstate(all="ignore"):
+        nn.fit(model, params, X, X @ np.ones((2, 3)), loss="mse", lr=1e100, progress=False)
