@@ -173,6 +173,7 @@ def test_finite_differences_and_gradient_checks(course_runs):
     assert 1e-7 <= run["fd_best_h"]["central"] <= 1e-3
     assert run["fd_evaluations"] == {"forward": 21, "central": 40}
     assert run["right_rule_ok"] is True and run["planted_bug_caught"] is True
+    assert "factor" in run["planted_bug_diagnosis"]
 
 
 def test_derivatives_of_programs_with_loops_and_branches(course_runs):
