@@ -49,7 +49,7 @@ browser:
 	  fi; }
 
 lab: install graphviz
-	$(VENV)/bin/jupyter lab $(if $(ROOT),--allow-root) course/index.ipynb
+	$(VENV)/bin/jupyter lab $(if $(ROOT),--allow-root) --LabApp.default_url=/lab/tree/course/index.ipynb
 
 test: install graphviz browser
 	$(PY) -m pytest

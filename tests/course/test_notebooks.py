@@ -1,0 +1,244 @@
+"""The lecture notebooks run from a fresh kernel, reproduce the worked examples of the slide decks (listed in
+the seeds' README) with numbers computed by their own code, and are stored as course/README.md says.
+
+The notebooks run once per session (fixture `course_runs` in conftest.py); each test reads the variables a
+notebook computed."""
+
+from __future__ import annotations
+
+import math
+import re
+from itertools import pairwise
+from pathlib import Path
+
+import nbformat
+import numpy as np
+import pytest
+from pytest import approx
+
+COURSE = Path(__file__).resolve().parents[2] / "course"
+LECTURES = sorted(p.stem for p in COURSE.glob("[0-9][0-9]_*.ipynb"))
+sigmoid = lambda t: 1 / (1 + math.exp(-t))  # noqa: E731
+
+
+def notebook(stem: str) -> nbformat.NotebookNode:
+    return nbformat.read(COURSE / f"{stem}.ipynb", as_version=4)
+
+
+def assert_close(got, expected, *, atol: float = 0.0, rtol: float = 1e-12) -> None:
+    """Nested lists (arrays read back from a notebook) against expected numbers."""
+    np.testing.assert_allclose(np.asarray(got, dtype=float), np.asarray(expected, dtype=float), rtol=rtol, atol=atol)
+
+
+# ------------------------------------------------------------------------------------------ they run
+def test_the_course_has_eight_to_ten_lectures():
+    assert 8 <= len(LECTURES) <= 10, LECTURES
+
+
+@pytest.mark.parametrize("stem", LECTURES)
+def test_lecture_runs_top_to_bottom_from_a_fresh_kernel(course_runs, stem):
+    run = course_runs[stem]
+    if run.error:
+        pytest.fail(f"{stem} failed after {run.seconds:.0f} s:\n{run.error}", pytrace=False)
+
+
+# ------------------------------------------------------------------------- worked examples of the decks
+def test_ln_x1_plus_x1x2_minus_sin_x2_forward_tangent_and_reverse_adjoint_traces(course_runs):
+    fwd, rev = course_runs["04_forward_mode"], course_runs["05_reverse_mode"]
+    assert fwd["ln_value"] == approx(11.652, abs=5e-4)
+    assert fwd["ln_dfdx1_forward"] == approx(5.5, abs=1e-12)
+    assert fwd["ln_dfdx2_forward"] == approx(1.716, abs=5e-4)
+    assert rev["ln_grad_reverse"] == approx([5.5, 1.716], abs=5e-4)
+    assert rev["ln_v0_bar_from_sin"] == approx(-0.284, abs=5e-4)
+
+
+def test_log_ab_at_2_3(course_runs):
+    run = course_runs["05_reverse_mode"]
+    assert run["logab_value"] == approx(1.791, abs=1e-3)
+    assert run["logab_grad"] == approx([0.5, 0.333], abs=5e-4)
+
+
+def test_x_plus_y_times_z_at_minus2_5_minus4(course_runs):
+    graphs, code = course_runs["01_computational_graphs"], course_runs["02_backprop_as_code"]
+    assert graphs["f_xyz_value"] == -12
+    assert graphs["f_xyz_grad"] == [-4, -4, 3]
+    assert code["modular_xyz_grads"] == [-4, -4, 3]
+
+
+def test_sigmoid_neuron_with_every_local_gradient(course_runs):
+    run = course_runs["01_computational_graphs"]
+    s = sigmoid(1.0)
+    local = s * (1 - s)
+    assert run["neuron_output"] == approx(s)
+    assert run["neuron_grads"] == approx({"w0": -local, "x0": 2 * local, "w1": -2 * local, "x1": -3 * local,
+                                          "w2": local})
+    assert course_runs["02_backprop_as_code"]["flat_matches_value"] is True
+
+
+def test_logistic_loss_neuron_chain_multiplies_to_minus_1_48(course_runs):
+    run = course_runs["01_computational_graphs"]
+    assert run["chain_local_grads_rounded"] == approx([-3.7, 0.2, 1, 1, 2])
+    assert run["chain_product_rounded"] == approx(-1.48)
+    p = sigmoid(-1.0)
+    assert run["chain_exact"] == approx((-1 / p) * p * (1 - p) * 2)
+    assert run["w1_updated_rounded"] == approx(0.48)
+
+
+def test_gradient_of_sum_sigmoid_u(course_runs):
+    got = course_runs["03_jacobians_and_vjps"]["sigmoid_sum_grad"]
+    assert_close(got, [[0.1966, 0.1050], [0.0452, 0.0177]], atol=5e-5)
+
+
+def test_matrix_product_y_equals_x_w_with_explicit_numbers(course_runs):
+    run = course_runs["03_jacobians_and_vjps"]
+    x = np.array([[2, 1, -3], [-3, 4, 2]])
+    dL_dy = np.array([[2, 3, -3, 9], [-8, 1, 4, 6]])
+    assert run["matmul_y"] == [[-1, -1, 2, 6], [5, 2, 11, 7]]
+    assert run["matmul_dLdx"] == [[0, 16, -9], [-24, 9, -30]]
+    assert run["matmul_dLdw"] == (x.T @ dL_dy).tolist()
+    assert (run["matmul_slice_11"], run["matmul_slice_23"]) == (0, -30)
+
+
+def test_r2_to_r2_function_in_both_modes(course_runs):
+    run = course_runs["05_reverse_mode"]
+    jacobian = [[3 * math.cos(6), 2 * math.cos(6)], [3, 2 + 1 / 3]]
+    assert run["r2_value"] == approx([math.sin(6), 6 + math.log(3)])
+    assert_close(run["r2_jac_forward"], jacobian)
+    assert_close(run["r2_jac_reverse"], jacobian)
+
+
+def test_logistic_map_symbolic_derivatives_swell_but_autodiff_does_not(course_runs):
+    run = course_runs["07_symbolic_numeric_programs"]
+    assert run["closed_forms_match"] == [True] * 4
+    symbolic, recorded = run["swell_deriv_ops"], run["autodiff_op_counts"]
+    assert recorded == [3 * (n - 1) for n in range(1, 7)]                    # linear in n
+    assert all(b > 2 * a for a, b in pairwise(symbolic[2:]))       # more than doubles per step
+    assert run["logistic_autodiff_vs_sympy_max_diff"] < 1e-9
+
+
+def test_cost_of_the_two_association_orders(course_runs):
+    run = course_runs["06_cost_of_derivatives"]
+    costs = run["chain_costs"]
+    N, P = costs["N"], costs["P"]
+    assert costs["left_first"] == N**4 + N**2 * P
+    assert costs["right_first"] == N**4 * P + N**2 * P
+    assert run["dp_best_order_scalar_output"][1] == "(((A1 A2) A3) A4)"
+
+
+def test_the_256_gb_jacobian_and_a_vjp_that_runs_without_it(course_runs):
+    run = course_runs["03_jacobians_and_vjps"]
+    assert run["jacobian_gib"] == 256
+    assert run["vjp_shapes"] == [[64, 4096], [4096, 4096]]
+    assert run["vjp_peak_mib"] < 1024
+
+
+# ------------------------------------------------------------------------------- other lessons' numbers
+def test_gradient_flow_patterns(course_runs):
+    assert course_runs["01_computational_graphs"]["flow_grads"] == [-7, 6, 2, 0]
+
+
+def test_backprop_code_and_training_loop(course_runs):
+    run = course_runs["02_backprop_as_code"]
+    assert run["logreg_grad_max_diff"] < 1e-12
+    assert run["logreg_final_accuracy"] >= 0.9
+    assert run["per_sample_sum_matches"] is True
+
+
+def test_vjps_keep_the_input_shape_and_never_need_the_jacobian(course_runs):
+    run = course_runs["03_jacobians_and_vjps"]
+    assert run["chain_rule_matches"] is True and run["tanh_layer_matches"] is True
+    assert run["relu_dLdx"] == [4, 0, 5, 0]
+    assert run["see_vjp"] == [10, 0, 20, 0, 30, 0]
+    assert run["derivative_shapes"]["X @ x: R^(2x3) -> R^2"] == [2, 2, 3]
+
+
+def test_passes_per_mode(course_runs):
+    run = course_runs["06_cost_of_derivatives"]
+    assert run["passes"] == {"n=1000,m=10": {"forward": 1000, "reverse": 10},
+                             "n=10,m=1000": {"forward": 10, "reverse": 1000}}
+    assert run["jac_modes_agree"] is True and run["hvp_matches"] is True
+
+
+def test_reverse_mode_memory_grows_with_the_computation_forward_mode_does_not(course_runs):
+    run = course_runs["05_reverse_mode"]
+    reverse, forward = run["reverse_mem_mib"], run["forward_mem_mib"]
+    assert reverse[2] > 3 * reverse[0]
+    assert max(forward) < 1.5 * min(forward)
+    assert run["gauss_grad_matches"] is True
+
+
+def test_finite_differences_and_gradient_checks(course_runs):
+    run = course_runs["07_symbolic_numeric_programs"]
+    assert 1e-10 <= run["fd_best_h"]["forward"] <= 1e-6
+    assert 1e-7 <= run["fd_best_h"]["central"] <= 1e-3
+    assert run["fd_evaluations"] == {"forward": 21, "central": 40}
+    assert run["right_rule_ok"] is True and run["planted_bug_caught"] is True
+    assert "factor" in run["planted_bug_diagnosis"]
+
+
+def test_derivatives_of_programs_with_loops_and_branches(course_runs):
+    run = course_runs["07_symbolic_numeric_programs"]
+    assert run["branch_grads"] == {"0.5": 1.0, "3.0": 2.0}
+    assert run["newton_sqrt_grad"] == approx(1 / (2 * math.sqrt(2)), rel=1e-9)
+
+
+def test_inside_the_engine(course_runs):
+    run = course_runs["08_inside_the_engine"]
+    assert run["traced_primitives"] == ["negative", "exp", "add", "divide"]
+    assert run["logistic_grad_manual"] == approx(sigmoid(1.5) * (1 - sigmoid(1.5)))
+    assert run["softplus_checks"] == [True, True]
+    assert "undo broadcasting" in run["rule_error_message"]
+
+
+def test_neural_networks(course_runs):
+    run = course_runs["09_neural_networks"]
+    errors = run["bump_max_errors"]
+    assert all(b < a for a, b in pairwise(errors)) and errors[-1] < 0.05
+    assert run["manual_backprop_matches"] is True
+    assert run["regression_final_mse"] < 0.01
+    assert run["two_or_not_acc"] > 0.95
+    assert run["acc_softmax"] > 0.9 and run["acc_svm"] > 0.9
+
+
+def test_backends(course_runs):
+    run = course_runs["10_gpu_and_backends"]
+    assert run["backends_agree"] is True
+    assert "mixes arrays of two libraries" in run["mixing_message"]
+
+
+# ----------------------------------------------------------------------------- how they are written
+def test_notebooks_are_stored_without_outputs():
+    """course/README.md: outputs are not committed, so diffs show only what changed and every number shown
+    comes from running the code. Clear them (Edit -> Clear Outputs of All Cells) before committing."""
+    for path in sorted(COURSE.glob("*.ipynb")):
+        nb = nbformat.read(path, as_version=4)
+        nbformat.validate(nb)
+        dirty = [i for i, c in enumerate(nb.cells)
+                 if c.cell_type == "code" and (c.outputs or c.execution_count is not None)]
+        assert not dirty, f"{path.name}: cells {dirty} hold outputs; clear them before committing"
+        assert "widgets" not in nb.metadata, f"{path.name} stores widget state; clear it before committing"
+        kernel = nb.metadata.get("kernelspec", {}).get("name")
+        assert kernel == "python3", f"{path.name}: kernelspec {kernel!r}, expected python3"
+
+
+@pytest.mark.parametrize("stem", LECTURES)
+def test_lecture_says_what_it_teaches_and_has_hidden_answers(stem):
+    cells = notebook(stem).cells
+    number = int(stem[:2])
+    assert cells[0].cell_type == "markdown" and cells[0].source.startswith(f"# Lecture {number} ·")
+    assert "**What you will learn**" in cells[0].source
+    answers = [i for i, c in enumerate(cells) if "answer" in c.metadata.get("tags", [])]
+    assert len(answers) >= 2, f"{stem}: at least two exercises with answers"
+    for i in answers:
+        assert cells[i].metadata["jupyter"]["source_hidden"] is True, f"{stem} cell {i}: answer not collapsed"
+        assert re.search(r"\*\*Exercise \d+\.\d+\.\*\*", cells[i - 1].source), f"{stem} cell {i}: no exercise"
+    code = "".join(c.source for c in cells if c.cell_type == "code")
+    assert "viz." in code, f"{stem}: no drawing from autodiff_lab.viz"
+
+
+def test_index_and_readme_list_every_lecture():
+    index_text = "".join(c.source for c in notebook("index").cells if c.cell_type == "markdown")
+    readme = (COURSE / "README.md").read_text()
+    for stem in LECTURES:
+        assert f"]({stem}.ipynb)" in index_text, f"index.ipynb does not link {stem}"
+        assert f"{stem}.ipynb" in readme, f"course/README.md does not list {stem}"
