@@ -92,7 +92,7 @@ def isdtype(xp: ModuleType, dtype: Any, kind: str | tuple[str, ...]) -> bool:
 
 def shape(x: Any) -> tuple[int, ...]:
     """The shape of an array or traced value; () for a Python number."""
-    return tuple(getattr(x, "shape", ()))
+    return getattr(x, "shape", ())
 
 
 def asarray(x: Any, dtype: Any = None) -> Any:

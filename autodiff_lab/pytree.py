@@ -32,9 +32,9 @@ def tree_flatten(tree: Any) -> tuple[list, TreeDef]:
 def _flatten(tree: Any, leaves: list) -> TreeDef:
     if isinstance(tree, dict):
         keys = tuple(tree)
-        return TreeDef(type(tree), keys, tuple(_flatten(tree[k], leaves) for k in keys))
+        return TreeDef(type(tree), keys, tuple([_flatten(tree[k], leaves) for k in keys]))
     if isinstance(tree, (list, tuple)):
-        return TreeDef(type(tree), (), tuple(_flatten(child, leaves) for child in tree))
+        return TreeDef(type(tree), (), tuple([_flatten(child, leaves) for child in tree]))
     if tree is None:
         return TreeDef(type(None))
     leaves.append(tree)

@@ -29,8 +29,8 @@ def vjp(f: Callable, *primals: Any, has_aux: bool = False) -> tuple:
 
 
 def _vjp(f: Callable, primals: tuple, transform: str, positions: Sequence[int], has_aux: bool = False) -> tuple:
-    _check_differentiable(primals, transform, positions)
     leaves, treedef = tree_flatten(primals)
+    _check_differentiable(primals, transform, positions, leaves)
     with new_level() as level:
         inputs = [Box(x, level) for x in leaves]
         out = f(*tree_unflatten(treedef, inputs))
@@ -251,18 +251,18 @@ def _substitute(args: tuple, positions: tuple[int, ...], chosen: tuple) -> list:
     return args
 
 
-def _check_differentiable(primals: tuple, transform: str, positions: Sequence[int]) -> None:
+def _check_differentiable(primals: tuple, transform: str, positions: Sequence[int], leaves: list | None = None) -> None:
     """Integers and booleans have no derivative: say so, and how to fix it, before tracing."""
+    if all(_is_floating(leaf) for leaf in (tree_flatten(primals)[0] if leaves is None else leaves)):
+        return
     for position, primal in zip(positions, primals):
         for leaf in tree_flatten(primal)[0]:
+            if _is_floating(leaf):
+                continue
             r = raw(leaf)
             if isinstance(r, (bool, int)):
                 kind = f"the Python {type(r).__name__} {r!r}"
-            elif isinstance(r, (float, complex)):
-                continue
             elif is_array(r):
-                if isdtype(namespace(r), r.dtype, ("real floating", "complex floating")):
-                    continue
                 kind = f"an array of dtype {r.dtype}"
             else:
                 raise TypeError(
@@ -273,3 +273,10 @@ def _check_differentiable(primals: tuple, transform: str, positions: Sequence[in
                 f"{transform}: argument {position} is {kind}, but only floating-point inputs can be "
                 f"differentiated. Pass a float instead (2.0 rather than 2, or x.astype(float))."
             )
+
+
+def _is_floating(x: Any) -> bool:
+    r = raw(x)
+    if isinstance(r, (float, complex)):
+        return True
+    return is_array(r) and isdtype(namespace(r), r.dtype, ("real floating", "complex floating"))

@@ -50,7 +50,7 @@ class Linear:
     def __call__(self, params: dict[str, Any], x: Any) -> Any:
         """x @ W + b. A plain input array is cast to the parameters' dtype (so float64 data can feed a
         float32 network); a traced one must already have it."""
-        if not isinstance(params, dict) or set(params) != {"W", "b"}:
+        if not isinstance(params, dict) or params.keys() != {"W", "b"}:
             got = sorted(params) if isinstance(params, dict) else type(params).__name__
             raise ValueError(f"{self!r} takes params {{'W': ..., 'b': ...}} as made by .init(), got {got}")
         W, b = params["W"], params["b"]

@@ -1,18 +1,19 @@
 """Matrix products. For y = x @ w with upstream gradient g (shaped like y): dL/dx = g @ w.T and
-dL/dw = x.T @ g; each has its input's shape, and the (huge) Jacobian dy/dx is never formed."""
+dL/dw = x.T @ g (.mT transposes the last two axes, so stacks of matrices work too); each has its input's shape, and the (huge) Jacobian dy/dx is never formed."""
 
 from ..backend import namespace
 from ..backend import shape as shape_of
 from ..primitive import defjvp, defvjp, primitive
 from .arithmetic import multiply
 from .reductions import unbroadcast
-from .shapes import expand_dims, matrix_transpose, reshape
+from .shapes import expand_dims, reshape
 
 
 @primitive
 def matmul(x, y):
     """x @ y, with numpy's rules: 1-D operands are vectors, extra leading axes are stacks of matrices."""
-    return namespace(x, y).matmul(x, y)
+    namespace(x, y)  # only to reject arrays of two libraries with a clear message
+    return x @ y
 
 
 def _as_matrices(g, x, y):
@@ -32,12 +33,12 @@ def _shaped_like(x, v):
 
 def _matmul_vjp_x(g, ans, x, y):
     g2, x2, y2 = _as_matrices(g, x, y)
-    return _shaped_like(x, unbroadcast(g2 @ matrix_transpose(y2), x2))
+    return _shaped_like(x, unbroadcast(g2 @ y2.mT, x2))
 
 
 def _matmul_vjp_y(g, ans, x, y):
     g2, x2, y2 = _as_matrices(g, x, y)
-    return _shaped_like(y, unbroadcast(matrix_transpose(x2) @ g2, y2))
+    return _shaped_like(y, unbroadcast(x2.mT @ g2, y2))
 
 
 defvjp(matmul, _matmul_vjp_x, _matmul_vjp_y)
