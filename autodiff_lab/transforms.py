@@ -114,14 +114,16 @@ def value_and_grad(f: Callable, argnums: int | tuple[int, ...] = 0, has_aux: boo
         def f_of_chosen(*chosen: Any) -> Any:
             return f(*_substitute(args, positions, chosen), **kwargs)
 
-        value, f_vjp, *aux = _vjp(f_of_chosen, tuple(args[i] for i in positions), "grad", positions, has_aux)
-        if shape(value) != () or not (is_array(raw(value)) or isinstance(raw(value), Number)):
-            what = f"shape {shape(value)}" if is_array(raw(value)) else f"a {type(value).__name__}"
-            raise TypeError(
-                f"grad needs f to return a scalar, but it returned {what}. Reduce the output to one number "
-                f"(e.g. anp.sum or anp.mean), or use jacrev / vjp to differentiate a non-scalar output."
-            )
-        grads = f_vjp(anp.ones_like(value))
+        with cycle_collector_paused():  # for the whole round trip, and the graph is freed before it resumes
+            value, f_vjp, *aux = _vjp(f_of_chosen, tuple(args[i] for i in positions), "grad", positions, has_aux)
+            if shape(value) != () or not (is_array(raw(value)) or isinstance(raw(value), Number)):
+                what = f"shape {shape(value)}" if is_array(raw(value)) else f"a {type(value).__name__}"
+                raise TypeError(
+                    f"grad needs f to return a scalar, but it returned {what}. Reduce the output to one number "
+                    f"(e.g. anp.sum or anp.mean), or use jacrev / vjp to differentiate a non-scalar output."
+                )
+            grads = f_vjp(anp.ones_like(value))
+            del f_vjp
         grads = grads[0] if isinstance(argnums, int) else grads
         return ((value, aux[0]) if has_aux else value), grads
 

@@ -1,5 +1,6 @@
 """Matrix products. For y = x @ w with upstream gradient g (shaped like y): dL/dx = g @ w.T and
-dL/dw = x.T @ g (.mT transposes the last two axes, so stacks of matrices work too); each has its input's shape, and the (huge) Jacobian dy/dx is never formed."""
+dL/dw = x.T @ g, each with its input's shape (.mT transposes the last two axes, so stacks of matrices work
+too). The (huge) Jacobian dy/dx is never formed."""
 
 from ..backend import namespace
 from ..backend import shape as shape_of
