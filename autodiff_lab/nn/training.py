@@ -56,14 +56,16 @@ def fit(model: Callable, params: Any, X: Any, y: Any, *, loss: str | Callable = 
     optimizer = SGD(lr, momentum)
     rng = np.random.default_rng(seed)
     history: dict[str, list] = {"loss": [], "batch_loss": []}
-    batches_per_epoch = -(-n // batch_size)
+    # Batches of nearly equal size, about batch_size each: a tiny leftover batch would make a noisy last step.
+    batches_per_epoch = max(1, round(n / batch_size))
+    bounds = [n * i // batches_per_epoch for i in range(batches_per_epoch + 1)]
     bar = ProgressBar(epochs * batches_per_epoch, "fit") if progress else None
     summary = ""  # the last finished epoch's numbers, kept on the progress line
     for epoch in range(epochs):
         order = asarray(rng.permutation(n))
         total = 0.0
-        for start in range(0, n, batch_size):
-            batch = order[start:start + batch_size]
+        for start, stop in zip(bounds[:-1], bounds[1:]):
+            batch = order[start:stop]
             value, grads = loss_and_grads(params, X[batch], y[batch])
             params = optimizer.step(params, grads)
             value = float(value)

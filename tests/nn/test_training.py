@@ -66,6 +66,20 @@ def test_fit_reduces_the_loss(loss):
     assert nn.accuracy(model(params, X), y) == history["accuracy"][-1]
 
 
+def test_fit_cuts_every_epoch_into_batches_of_nearly_equal_size(monkeypatch):
+    sizes = []
+    real = nn.training.value_and_grad
+
+    def spy(objective):
+        g = real(objective)
+        return lambda params, X, y: (sizes.append(len(y)), g(params, X, y))[1]
+
+    monkeypatch.setattr(nn.training, "value_and_grad", spy)
+    X, y = _blobs(n=1347)  # 1347 = 42 * 32 + 3: no batch of 3 at the end of an epoch
+    nn.fit(nn.MLP([2, 4, 3]), nn.MLP([2, 4, 3]).init(), X, y, epochs=1, batch_size=32, progress=False)
+    assert len(sizes) == 42 and sum(sizes) == 1347 and set(sizes) <= {32, 33}
+
+
 def test_fit_regression_and_binary_losses():
     rng = np.random.default_rng(2)
     X = rng.normal(size=(64, 3))
