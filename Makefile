@@ -1,7 +1,7 @@
 # Two commands set up everything on a fresh machine that has only Python 3.10+:
 #   make lab    JupyterLab on the course index
 #   make test   every test (what CI runs through .ci/run)
-# Other targets: bench, grade, assignments, lint.
+# Other targets: bench, bench-grading, grade, assignments, lint.
 
 PYTHON ?= python3
 VENV   := .venv
@@ -10,7 +10,7 @@ STAMP  := $(VENV)/.installed-$(shell cksum pyproject.toml | cut -d' ' -f1)
 ROOT   := $(filter 0,$(shell id -u))
 export PIP_DISABLE_PIP_VERSION_CHECK := 1
 
-.PHONY: lab test bench grade assignments lint graphviz browser install
+.PHONY: lab test bench bench-grading grade assignments lint graphviz browser install
 
 install: $(STAMP)
 
@@ -56,6 +56,9 @@ test: install graphviz browser
 
 bench: install graphviz
 	$(PY) bench/run.py
+
+bench-grading: install
+	$(PY) bench/grading.py
 
 grade: install graphviz
 	$(VENV)/bin/autodiff-lab grade --sample
