@@ -75,6 +75,9 @@ def build_root(cfg: dict) -> None:
     root = cfg["root"]
     mount(None, "/", None, MS_REC | MS_PRIVATE)   # nothing we mount leaks back to the host
     mount("tmpfs", root, "tmpfs", MS_NOSUID | MS_NODEV, "size=16m,mode=0755")
+    # Scratch space first, so that binds below it (a checkout under /tmp, say) stay visible on top of it.
+    tmpfs(root, "/dev/shm", "16m", "1777")
+    tmpfs(root, "/tmp", cfg["tmp_size"], "1777")
     for link, target in cfg["symlinks"]:
         os.symlink(target, inside(root, link))
     for source, target in cfg["binds"]:
@@ -88,8 +91,6 @@ def build_root(cfg: dict) -> None:
     for dev in ("null", "zero", "random", "urandom"):
         bind(root, f"/dev/{dev}", f"/dev/{dev}", writable=True)
     uid = cfg["uid"] if cfg["mode"] == "root" else 0   # in a user namespace, 0 is the grader's own uid
-    tmpfs(root, "/dev/shm", "16m", "1777")
-    tmpfs(root, "/tmp", cfg["tmp_size"], "1777")
     tmpfs(root, cfg["home"], cfg["work_size"], "0700", uid)
     work = inside(root, cfg["work"])
     if cfg.get("files"):

@@ -172,3 +172,24 @@ def test_workers_run_sandboxes_side_by_side():
     for t in threads:
         t.join()
     assert results == [True, True] and time.monotonic() - start < 5
+
+
+@needs_namespaces
+def test_a_checkout_under_tmp_stays_visible_read_only(tmp_path, monkeypatch):
+    """CI may clone the repository under /tmp: its binds must sit on top of the sandbox's own /tmp."""
+    from grader.sandbox import isolation
+
+    host_dir = tmp_path / "checkout"
+    host_dir.mkdir()
+    (host_dir / "engine.txt").write_text("visible")
+    (tmp_path / "work").mkdir()
+    view = isolation.file_view
+
+    def with_checkout(forbidden):
+        seen = view(forbidden)
+        return {**seen, "binds": sorted(seen["binds"] + [(str(host_dir), str(host_dir))])}
+
+    monkeypatch.setattr(isolation, "file_view", with_checkout)
+    with Sandbox(QUICK, files=str(tmp_path / "work")) as box:
+        assert box.run(f"text = open({str(host_dir / 'engine.txt')!r}).read()").ok
+        assert box.harvest([{"key": "t", "expr": "text"}], {}).results["t"]["value"] == "visible"
