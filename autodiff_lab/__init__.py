@@ -12,9 +12,10 @@ The package by layer (each imports only the ones listed before it):
     numpy/          the `anp` functions, each a primitive with its rules next to it
     transforms.py   grad, value_and_grad, vjp, jvp, jacrev, jacfwd, hessian, hvp (the backward pass)
     scalar.py       Value, the scalar engine
-    check.py        finite differences, and checkers for VJP / JVP rules that can grade
-    nn.py, data/    layers, losses, SGD, and a small digits dataset
-    graph.py, viz/  drawings of computational graphs (import autodiff_lab.viz)
+    check/          finite differences, and checkers for VJP / JVP rules that can grade
+    nn/, data/      layers, losses, SGD, and a small digits dataset
+    graph.py, viz/  one neutral graph of a computation, and its drawings (import autodiff_lab.viz)
+    cli.py          `autodiff-lab draw ...`, `autodiff-lab grade ...`
 """
 
 from . import numpy  # noqa: F401  (import order: the anp functions before the transformations)

@@ -120,7 +120,7 @@ def from_value(v: Value, *, params: Sequence[str] = ()) -> Graph:
     inputs, unnamed leaves constants. Gradients appear only after v.backward()."""
     if not isinstance(v, Value):
         raise TypeError(f"from_value needs a Value, got {type(v).__name__}. {_hint(v)}")
-    order = _parents_first(v)
+    order = v.topological_order()
     position = {id(u): i for i, u in enumerate(order)}
     backward_done = v.grad != 0
     nodes, edges = [], []
@@ -138,22 +138,6 @@ def from_value(v: Value, *, params: Sequence[str] = ()) -> Graph:
                 edge.upstream, edge.downstream = u.grad, u.grad * local
             edges.append(edge)
     return Graph(nodes, edges, title=v.label or "Value graph")
-
-
-def _parents_first(v: Value) -> list[Value]:
-    """Like v.topological_order(), but visiting parents in argument order, so x is drawn above y in x + y."""
-    order: list[Value] = []
-    seen: set[int] = set()
-    stack = [(v, False)]
-    while stack:
-        u, parents_done = stack.pop()
-        if parents_done:
-            order.append(u)
-        elif id(u) not in seen:
-            seen.add(id(u))
-            stack.append((u, True))
-            stack.extend((p, False) for p in reversed(u.parents) if id(p) not in seen)
-    return order
 
 
 # ------------------------------------------------------------------------------------ traced computations

@@ -145,7 +145,7 @@ class Value:
             elif v not in seen:
                 seen.add(v)
                 stack.append((v, True))
-                for parent in (v.a, v.b):
+                for parent in (v.b, v.a):  # a is popped first: parents are placed in argument order
                     if parent is not None and parent not in seen:
                         stack.append((parent, False))
         return order
