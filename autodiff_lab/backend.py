@@ -63,6 +63,10 @@ def namespace(*xs: Any) -> ModuleType:
     """The array-API namespace shared by the arrays among `xs` (Python numbers are ignored).
 
     Raises a TypeError that says how to fix it when arrays of two libraries are mixed."""
+    if len(xs) == 1:  # the common case, kept quick: it runs on every primitive call
+        xp = _namespace_of_type.get(type(xs[0]))
+        if xp is not None:
+            return xp
     found = None
     for x in xs:
         xp = _namespace_of_type.get(type(x), _UNSEEN)
