@@ -39,12 +39,14 @@ def picture(results: list[Result], assignment: Assignment) -> bytes:
 
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
+    from matplotlib.ticker import MaxNLocator
 
     fig, (left, right) = plt.subplots(1, 2, figsize=(11, 4), gridspec_kw={"width_ratios": [1, 1.4]})
     scores = [r.score for r in results]
     bins = min(int(assignment.max_score), 20) or 1
     left.hist(scores, bins=bins, range=(0, assignment.max_score), color="#4c72b0", edgecolor="white")
     left.set(title=f"{assignment.id}: scores ({len(results)} students)", xlabel="score", ylabel="students")
+    left.yaxis.set_major_locator(MaxNLocator(integer=True))  # students come whole
     rates = pass_rates(results, assignment)
     right.barh(list(rates)[::-1], [100 * v for v in rates.values()][::-1], color="#55a868")
     right.set(title="full points per part", xlabel="% of the class", xlim=(0, 100))
