@@ -21,6 +21,8 @@ class TreeDef(NamedTuple):
 
 
 LEAF = TreeDef(None)
+NONE = TreeDef(type(None))
+_CONTAINERS = (dict, list, tuple, type(None))
 
 
 def tree_flatten(tree: Any) -> tuple[list, TreeDef]:
@@ -32,19 +34,27 @@ def tree_flatten(tree: Any) -> tuple[list, TreeDef]:
 def _flatten(tree: Any, leaves: list) -> TreeDef:
     if isinstance(tree, dict):
         keys = tuple(tree)
-        return TreeDef(type(tree), keys, tuple([_flatten(tree[k], leaves) for k in keys]))
-    if isinstance(tree, (list, tuple)):
-        return TreeDef(type(tree), (), tuple([_flatten(child, leaves) for child in tree]))
-    if tree is None:
-        return TreeDef(type(None))
-    leaves.append(tree)
-    return LEAF
+        children = [tree[k] for k in keys]
+    elif isinstance(tree, (list, tuple)):
+        keys, children = (), tree
+    elif tree is None:
+        return NONE
+    else:
+        leaves.append(tree)
+        return LEAF
+    defs = []
+    for child in children:  # leaves are handled here rather than in a call of their own: flattening is hot
+        if isinstance(child, _CONTAINERS):
+            defs.append(_flatten(child, leaves))
+        else:
+            leaves.append(child)
+            defs.append(LEAF)
+    return TreeDef(type(tree), keys, tuple(defs))
 
 
 def tree_unflatten(treedef: TreeDef, leaves: list) -> Any:
     """The inverse of tree_flatten: put `leaves` back into the structure `treedef`."""
-    it = iter(leaves)
-    return _build(treedef, it)
+    return _build(treedef, iter(leaves))
 
 
 def _build(treedef: TreeDef, leaves: Any) -> Any:
@@ -53,7 +63,7 @@ def _build(treedef: TreeDef, leaves: Any) -> Any:
         return next(leaves)
     if kind is type(None):
         return None
-    children = [_build(child, leaves) for child in treedef.children]
+    children = [next(leaves) if child is LEAF else _build(child, leaves) for child in treedef.children]
     if issubclass(kind, dict):
         return kind(zip(treedef.keys, children))
     if hasattr(kind, "_fields"):  # a namedtuple

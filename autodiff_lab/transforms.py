@@ -24,7 +24,8 @@ from .tracing import Box, Dual, cycle_collector_paused, new_level, raw
 def vjp(f: Callable, *primals: Any, has_aux: bool = False) -> tuple:
     """(f(*primals), vjp_fn), where vjp_fn(v) = v^T J: a tuple with one cotangent per primal, each shaped like
     that primal. v has the shape (and structure) of f's output. With has_aux, f returns (output, aux) and vjp
-    returns (output, vjp_fn, aux)."""
+    returns (output, vjp_fn, aux). vjp_fn may be called many times; vjp_fn(v, retain_graph=False) frees the
+    recorded arrays as it goes (see backward_pass), after which it cannot be called again."""
     return _vjp(f, primals, "vjp", range(len(primals)), has_aux)
 
 
@@ -42,7 +43,15 @@ def _vjp(f: Callable, primals: tuple, transform: str, positions: Sequence[int], 
     ours = [isinstance(o, Box) and o.level == level for o in out_leaves]
     out_values = [o.value if mine else o for o, mine in zip(out_leaves, ours)]
 
-    def vjp_fn(cotangent: Any) -> tuple:
+    freed = False
+
+    def vjp_fn(cotangent: Any, *, retain_graph: bool = True) -> tuple:
+        nonlocal freed
+        if freed:
+            raise RuntimeError(
+                "this vjp_fn was already called with retain_graph=False, which frees the recorded graph; call "
+                "vjp again, or pass retain_graph=True to every call but the last"
+            )
         ct_leaves, ct_def = tree_flatten(cotangent)
         if ct_def != out_def:
             raise ValueError(
@@ -56,8 +65,9 @@ def _vjp(f: Callable, primals: tuple, transform: str, positions: Sequence[int], 
                     f"{shape(value)}; a cotangent has the shape of the output"
                 )
         seeds = [(o, ct) for o, ct, mine in zip(out_leaves, ct_leaves, ours) if mine]
+        freed = not retain_graph
         with cycle_collector_paused():
-            cotangents = backward_pass(seeds)
+            cotangents = backward_pass(seeds, free_graph=freed)
         grads = [cotangents[x] if x in cotangents else anp.zeros_like(x.value) for x in inputs]
         return tree_unflatten(treedef, grads)
 
@@ -69,12 +79,16 @@ def _vjp(f: Callable, primals: tuple, transform: str, positions: Sequence[int], 
     return result
 
 
-def backward_pass(seeds: list[tuple[Box, Any]], keep_all: bool = False) -> dict[Box, Any]:
+def backward_pass(seeds: list[tuple[Box, Any]], keep_all: bool = False, free_graph: bool = False) -> dict[Box, Any]:
     """Reverse accumulation: {box: dL/d(box's value)} for the boxes the seeds depend on.
 
     Boxes are visited newest first. A box's children were all made after it, so when its turn comes every
     child has added its share and the box's gradient is complete; its VJP rules then hand a share to each
-    parent (parent gradient += VJP(box gradient)). Only the inputs' entries are kept unless keep_all."""
+    parent (parent gradient += VJP(box gradient)). Only the inputs' entries are kept unless keep_all.
+
+    After its turn a box's value and arguments are never needed again, so with free_graph (PyTorch's
+    retain_graph=False, which grad uses) the box lets go of them: the forward pass's arrays are freed while
+    the backward pass allocates the gradients, and the peak memory of a training step falls."""
     cotangents: dict[Box, Any] = {}
     for box, g in seeds:
         cotangents[box] = cotangents[box] + g if box in cotangents else g
@@ -86,6 +100,8 @@ def backward_pass(seeds: list[tuple[Box, Any]], keep_all: bool = False) -> dict[
         for argnum, parent in zip(box.argnums, box.parents):
             parent_g = primitive.apply_vjp_rule(argnum, g, ans, args, kwargs)
             cotangents[parent] = cotangents[parent] + parent_g if parent in cotangents else parent_g
+        if free_graph:
+            box.value = box.args = box.kwargs = None
     return cotangents
 
 
@@ -122,7 +138,7 @@ def value_and_grad(f: Callable, argnums: int | tuple[int, ...] = 0, has_aux: boo
                     f"grad needs f to return a scalar, but it returned {what}. Reduce the output to one number "
                     f"(e.g. anp.sum or anp.mean), or use jacrev / vjp to differentiate a non-scalar output."
                 )
-            grads = f_vjp(anp.ones_like(value))
+            grads = f_vjp(anp.ones_like(value), retain_graph=False)
             del f_vjp
         grads = grads[0] if isinstance(argnums, int) else grads
         return ((value, aux[0]) if has_aux else value), grads
@@ -169,39 +185,71 @@ def jvp(f: Callable, primals: Sequence, tangents: Sequence) -> tuple[Any, Any]:
 # ------------------------------------------------------------------------------------ Jacobians and Hessians
 def jacrev(f: Callable, argnums: int | tuple[int, ...] = 0) -> Callable:
     """The Jacobian J[i..., j...] = d out[i...] / d x[j...] by reverse mode: one vjp per output element,
-    so it is cheap when the output is small. Shape: out.shape + x.shape."""
+    so it is cheap when the output is small. Shape: out.shape + x.shape.
+
+    Outputs and arguments may be pytrees, as in JAX: the result has f's output structure, and in place of
+    each output leaf the structure of the chosen arguments, holding that leaf's Jacobian with each input leaf."""
 
     def jacrev_f(*args: Any) -> Any:
         positions = _positions(argnums, len(args), "jacrev")
-        out, f_vjp = _vjp(lambda *c: f(*_substitute(args, positions, c)), tuple(args[i] for i in positions),
-                          "jacrev", positions)
-        rows = [f_vjp(e) for e in _basis(out)]
-        jacs = tuple(_assemble([row[k] for row in rows], 0, shape(out), shape(args[i]), out)
-                     for k, i in enumerate(positions))
-        return jacs[0] if isinstance(argnums, int) else jacs
+        chosen = tuple(args[i] for i in positions)
+        out, f_vjp = _vjp(lambda *c: f(*_substitute(args, positions, c)), chosen, "jacrev", positions)
+        out_leaves, out_def = tree_flatten(out)
+        zeros = [anp.zeros_like(o) for o in out_leaves]
+        per_output = []
+        for k, o in enumerate(out_leaves):
+            rows = [tree_flatten(f_vjp(tree_unflatten(out_def, zeros[:k] + [e] + zeros[k + 1:])))[0]
+                    for e in _basis(o)]
+            per_output.append(_jacobians(rows, 0, [o], chosen, argnums)[0])
+        return tree_unflatten(out_def, per_output)
 
     return jacrev_f
 
 
 def jacfwd(f: Callable, argnums: int | tuple[int, ...] = 0) -> Callable:
     """The Jacobian by forward mode: one jvp per input element, so it is cheap when the input is small.
-    Same shape as jacrev: out.shape + x.shape."""
+    Same shape and structure as jacrev."""
 
     def jacfwd_f(*args: Any) -> Any:
         positions = _positions(argnums, len(args), "jacfwd")
         chosen = tuple(args[i] for i in positions)
-        zeros = [anp.zeros_like(x) for x in chosen]
-        jacs = []
-        for k, x in enumerate(chosen):
-            columns, out = [], None
+        in_leaves, in_def = tree_flatten(chosen)
+        zeros = [anp.zeros_like(x) for x in in_leaves]
+        columns, out = [], None
+        for j, x in enumerate(in_leaves):
             for e in _basis(x):
-                tangents = zeros[:k] + [e] + zeros[k + 1:]
+                tangents = tree_unflatten(in_def, zeros[:j] + [e] + zeros[j + 1:])
                 out, column = jvp(lambda *c: f(*_substitute(args, positions, c)), chosen, tangents)
-                columns.append(column)
-            jacs.append(_assemble(columns, -1, shape(out), shape(x), out))
-        return jacs[0] if isinstance(argnums, int) else tuple(jacs)
+                columns.append(tree_flatten(column)[0])
+        if out is None:  # every input is empty: no column, but the output still gives the shapes
+            out = f(*args)
+        out_leaves, out_def = tree_flatten(out)
+        return tree_unflatten(out_def, _jacobians(columns, -1, out_leaves, chosen, argnums))
 
     return jacfwd_f
+
+
+def _jacobians(parts: list[list], axis: int, out_leaves: list, chosen: tuple, argnums: Any) -> list:
+    """For each output leaf, its Jacobians with the chosen arguments, in their structure.
+
+    parts: one list of leaves per basis vector: rows of the Jacobian (axis 0: the input leaves, from a vjp)
+    or columns (axis -1: the output leaves, from a jvp). Input leaf j's block of the columns is the run of
+    parts that belong to its basis vectors."""
+    in_leaves, in_def = tree_flatten(chosen)
+    sizes = [_size(x) for x in in_leaves]
+    result = []
+    for k, o in enumerate(out_leaves):
+        blocks, start = [], 0
+        for j, x in enumerate(in_leaves):
+            if axis == 0:
+                block = [row[j] for row in parts]
+            else:
+                block = [column[k] for column in parts[start:start + sizes[j]]]
+                start += sizes[j]
+            blocks.append(_assemble(block, axis, shape(o), shape(x), o))
+        jac = tree_unflatten(in_def, blocks)
+        result.append(jac[0] if isinstance(argnums, int) else jac)
+    return result
 
 
 def hessian(f: Callable, argnums: int = 0) -> Callable:
@@ -216,13 +264,18 @@ def hvp(f: Callable, primals: Sequence, tangents: Sequence) -> tuple:
 
 
 # ------------------------------------------------------------------------------------------------ helpers
+def _size(x: Any) -> int:
+    size = 1
+    for n in shape(x):
+        size *= n
+    return size
+
+
 def _basis(x: Any) -> list:
     """The standard basis e_0, e_1, ... of x's space, each shaped like x."""
     r = raw(x)
     xp = namespace(r)
-    size = 1
-    for n in shape(r):
-        size *= n
+    size = _size(r)
     eye = xp.eye(size, dtype=r.dtype if is_array(r) else None)
     return [xp.reshape(eye[i, :], shape(r)) for i in range(size)]
 

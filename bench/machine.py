@@ -49,4 +49,14 @@ def describe() -> list[str]:
         f"Python   {sys.version.split()[0]} ({platform.python_implementation()}), {platform.system()} "
         f"{platform.release()}",
         f"numpy    {numpy.__version__}, BLAS {blas_description()}",
+        f"malloc   {malloc_description()}",
     ]
+
+
+def malloc_description() -> str:
+    """glibc malloc's thresholds when they were set in the environment (bench/run.py sets them)."""
+    mmap, trim = os.environ.get("MALLOC_MMAP_THRESHOLD_"), os.environ.get("MALLOC_TRIM_THRESHOLD_")
+    if mmap is None and trim is None:
+        return "system defaults (adaptive thresholds)"
+    mib = lambda v: "default" if v is None else f"{int(v) / 2**20:g} MiB"  # noqa: E731
+    return f"mmap threshold {mib(mmap)}, trim threshold {mib(trim)} (fixed)"

@@ -19,6 +19,11 @@ from pathlib import Path
 
 WORKLOADS = ("mlp", "tracing", "scalar", "jacobians", "memory", "digits")
 THREAD_VARIABLES = ("OPENBLAS_NUM_THREADS", "OMP_NUM_THREADS", "MKL_NUM_THREADS")
+# glibc's malloc returns freed memory at the top of its heap to the system and moves its mmap threshold as it
+# goes, so whether a step's arrays land on fresh pages (a page fault per 4 KiB, about 2 µs each here) depends
+# on what ran before: handwritten numpy took 3.5 or 5.7 ms for the same float64 step from one run to the
+# next. Fixed thresholds keep every implementation on reused memory (bench/README.md, "Page faults").
+MALLOC_SETTINGS = {"MALLOC_MMAP_THRESHOLD_": str(32 * 2**20), "MALLOC_TRIM_THRESHOLD_": str(256 * 2**20)}
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -27,10 +32,17 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--only", nargs="+", choices=WORKLOADS, default=list(WORKLOADS), metavar="WORKLOAD",
                         help=f"run only these: {', '.join(WORKLOADS)}")
     parser.add_argument("--blas-threads", type=int, metavar="N", help="threads for numpy's BLAS")
+    parser.add_argument("--system-malloc", action="store_true",
+                        help="keep glibc malloc's adaptive thresholds (noisier: see bench/README.md)")
     args = parser.parse_args(argv)
-    if args.blas_threads and any(os.environ.get(v) != str(args.blas_threads) for v in THREAD_VARIABLES):
-        # the BLAS reads its thread count when numpy is first imported: start again with it set
-        env = dict(os.environ, **{v: str(args.blas_threads) for v in THREAD_VARIABLES})
+    env = dict(os.environ)
+    if args.blas_threads:
+        env.update(dict.fromkeys(THREAD_VARIABLES, str(args.blas_threads)))
+    if not args.system_malloc:
+        env.update(MALLOC_SETTINGS)
+    if env != os.environ:
+        # the BLAS reads its thread count when numpy is imported, malloc its thresholds when the process
+        # starts: start again with them set
         os.execve(sys.executable, [sys.executable, *sys.argv], env)
 
     sys.path.insert(0, str(Path(__file__).resolve().parent))

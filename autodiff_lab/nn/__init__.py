@@ -12,7 +12,7 @@ Parameters are plain pytrees (a list of {"W", "b"} dicts), so everything here is
 grad differentiates; nothing is hidden in the layers.
 
     layers.py    Linear, MLP and the activations relu / tanh / sigmoid
-    losses.py    mse, logistic_loss, softmax_cross_entropy, svm_loss, kl_divergence, l2_penalty, accuracy
+    losses.py    mse, logistic_loss, softmax_cross_entropy, cross_entropy, svm_loss, kl_divergence, l2_penalty, accuracy
     optim.py     SGD (with momentum)
     training.py  fit, and the text progress bar it shows
 """
@@ -20,6 +20,7 @@ grad differentiates; nothing is hidden in the layers.
 from .layers import ACTIVATIONS, MLP, Linear
 from .losses import (
     accuracy,
+    cross_entropy,
     kl_divergence,
     l2_penalty,
     logistic_loss,
@@ -32,6 +33,6 @@ from .optim import SGD
 from .training import LOSSES, ProgressBar, fit
 
 __all__ = [
-    "ACTIVATIONS", "LOSSES", "MLP", "Linear", "ProgressBar", "SGD", "accuracy", "fit", "kl_divergence",
+    "ACTIVATIONS", "LOSSES", "MLP", "Linear", "ProgressBar", "SGD", "accuracy", "cross_entropy", "fit", "kl_divergence",
     "l2_penalty", "logistic_loss", "mse", "one_hot", "softmax_cross_entropy", "svm_loss",
 ]

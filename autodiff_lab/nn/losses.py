@@ -1,9 +1,11 @@
 """Loss functions, each the mean over the batch (axis 0) of a per-example loss, written with anp functions
-so that grad differentiates them; and the L2 penalty and accuracy.
+so that grad differentiates them (cross-entropy is one primitive with its own rules); and the L2 penalty
+and accuracy.
 
     mse                    mean of (pred - target)^2 over every entry
     logistic_loss          log(1 + e^(-y z)),                                  y in {-1, +1}
     softmax_cross_entropy  -log softmax(s)[y] = logsumexp(s) - s_y,            y in {0, ..., C-1}
+    cross_entropy          -sum_k t_k log softmax(s)_k                        t: rows of probabilities
     svm_loss               sum over j != y of max(0, s_j - s_y + margin)      (multiclass hinge)
     kl_divergence          sum_k p_k log(p_k / q_k)                           (0 log 0 = 0)
 
@@ -17,6 +19,8 @@ from typing import Any
 
 from .. import numpy as anp
 from ..backend import asarray, is_array, isdtype, namespace, shape
+from ..numpy.softmax import logsumexp
+from ..primitive import defjvp, defvjp, primitive
 from ..pytree import tree_flatten
 from ..tracing import raw
 
@@ -44,11 +48,48 @@ def logistic_loss(z: Any, y: Any) -> Any:
 def softmax_cross_entropy(logits: Any, labels: Any) -> Any:
     """mean over the batch of -log softmax(logits)[label]: logits (batch, C), integer labels (batch,).
 
-    Uses log_softmax, which subtracts the maximum first, so huge logits do not overflow."""
+    Its gradient is the famous (softmax(logits) - one_hot(labels)) / batch."""
     labels = _class_labels("softmax_cross_entropy", logits, labels)
-    n, n_classes = shape(logits)
-    weights = one_hot(labels, n_classes, raw(logits).dtype) / -n  # -1/n at each example's label
-    return anp.sum(weights * anp.log_softmax(logits, axis=-1))
+    return _cross_entropy(logits, one_hot(labels, shape(logits)[1], raw(logits).dtype))
+
+
+def cross_entropy(logits: Any, targets: Any) -> Any:
+    """mean over the batch of -sum_k targets_k log softmax(logits)_k for targets that are rows of
+    probabilities (soft labels), both (batch, C)."""
+    if len(shape(logits)) != 2:
+        raise ValueError(f"cross_entropy needs logits of shape (batch, classes), got shape {shape(logits)}")
+    _same_shape("cross_entropy", logits, "logits", targets, "targets")
+    return _cross_entropy(logits, targets)
+
+
+@primitive
+def _cross_entropy(logits, targets):
+    """mean over the rows of -sum_k targets_k log softmax(logits)_k; logits and targets (batch, C), each row
+    of targets a distribution (a one-hot row for a hard label). log softmax = logits - logsumexp(logits)
+    is computed stably, so huge logits do not overflow.
+
+    As one primitive its VJP is a single formula, g (softmax(logits) - targets) / batch, instead of the chain
+    through log_softmax, the product with the targets and the sum: the step that dominates the loss's cost
+    when the batch of logits is small."""
+    xp = namespace(logits, targets)
+    log_probs = logits - logsumexp(logits, axis=-1, keepdims=True)
+    return -xp.sum(targets * log_probs) / _rows(logits)
+
+
+def _rows(x):
+    return shape(x)[0] or 1  # an empty batch has loss 0, not 0 / 0
+
+
+defvjp(
+    _cross_entropy,
+    lambda g, ans, logits, targets: (anp.softmax(logits, axis=-1) - targets) * (g / _rows(logits)),
+    lambda g, ans, logits, targets: anp.log_softmax(logits, axis=-1) * (-g / _rows(logits)),
+)
+defjvp(
+    _cross_entropy,
+    lambda t, ans, logits, targets: anp.sum((anp.softmax(logits, axis=-1) - targets) * t) / _rows(logits),
+    lambda t, ans, logits, targets: -anp.sum(anp.log_softmax(logits, axis=-1) * t) / _rows(logits),
+)
 
 
 def svm_loss(scores: Any, labels: Any, margin: float = 1.0) -> Any:

@@ -87,6 +87,48 @@ def test_jacobian_of_a_matrix_function_has_shape_out_plus_in(arr):
     assert jacfwd(lambda X: anp.sum(X, axis=0))(X).shape == (3, 2, 3)
 
 
+def test_jacobians_of_pytrees_have_the_output_structure_around_the_argument_structure(arr, close):
+    W, b, x = arr([[0.1, -0.2], [0.3, 0.4], [-0.5, 0.6]]), arr([0.1, 0.2, 0.3]), arr([0.7, -0.8])
+
+    def f(params, x):
+        return {"y": anp.tanh(params["W"] @ x + params["b"]), "norm": anp.sum(x * x)}
+
+    params = {"W": W, "b": b}
+    for jac in (jacrev, jacfwd):
+        J = jac(f)(params, x)
+        assert {k: {p: v.shape for p, v in row.items()} for k, row in J.items()} == {
+            "y": {"W": (3, 3, 2), "b": (3, 3)}, "norm": {"W": (3, 2), "b": (3,)}}
+        slope = 1 - np.tanh(ad.to_numpy(W) @ ad.to_numpy(x) + ad.to_numpy(b)) ** 2
+        assert close(J["y"]["b"], np.diag(slope))
+        assert close(J["y"]["W"][1], np.outer([0.0, 1.0, 0.0], ad.to_numpy(x)) * slope[1])
+        assert close(J["norm"]["W"], np.zeros((3, 2)))
+        Jx = jac(f, argnums=(0, 1))(params, x)
+        assert isinstance(Jx["norm"], tuple) and close(Jx["norm"][1], 2 * ad.to_numpy(x))
+    assert close(jacrev(f)(params, x), jacfwd(f)(params, x))
+
+
+def test_jacobians_of_tuple_outputs_and_empty_inputs(arr, close):
+    x = arr([0.5, -1.0])
+    g = lambda x: (anp.sin(x), anp.sum(x))  # noqa: E731
+    for jac in (jacrev, jacfwd):
+        J_sin, J_sum = jac(g)(x)
+        assert close(J_sin, np.diag(np.cos(ad.to_numpy(x)))) and close(J_sum, [1.0, 1.0])
+    assert jacfwd(anp.sum)(arr(np.zeros(0))).shape == (0,)
+    assert jacrev(lambda v: 2 * v)(arr(np.zeros(0))).shape == (0, 0)
+
+
+def test_hessian_of_a_dict_argument_is_a_dict_of_dicts(arr, close):
+    x = arr([0.3, -0.4])
+    f = lambda p: anp.sum(anp.tanh(p["W"] @ x + p["b"]))  # noqa: E731
+    params = {"W": arr([[0.2, 0.1], [-0.3, 0.5]]), "b": arr([0.0, 0.1])}
+    H = hessian(f)(params)
+    assert H["W"]["b"].shape == (2, 2, 2) and H["b"]["W"].shape == (2, 2, 2)
+    z = ad.to_numpy(params["W"]) @ ad.to_numpy(x) + ad.to_numpy(params["b"])
+    second = -2 * np.tanh(z) * (1 - np.tanh(z) ** 2)  # d2/dz2 of tanh
+    assert close(H["b"]["b"], np.diag(second))
+    assert close(H["b"]["W"], np.moveaxis(H["W"]["b"], -1, 0))
+
+
 def test_hessian_and_hvp(arr, close):
     A = arr([[2.0, 1.0], [1.0, 3.0]])
     f = lambda x: 0.5 * x @ A @ x + anp.sum(anp.sin(x))  # noqa: E731
@@ -214,3 +256,44 @@ def test_matmul_covers_vectors_and_stacks(arr, close):
         assert gx.shape == xs and gy.shape == ys
         assert close(jacfwd(lambda x, y=y: anp.sum(anp.sin(x @ y)))(x), gx)
     assert close(anp.dot(arr([1.0, 2.0]), arr([3.0, 4.0])), 11.0)
+
+
+# --------------------------------------------------------------------------------------- freeing the graph
+def test_vjp_fn_can_be_called_again_unless_the_graph_was_freed(arr, close):
+    x = arr([1.0, 2.0])
+    out, f_vjp = vjp(lambda x: anp.sin(x) * x, x)
+    first = f_vjp(arr([1.0, 0.0]))
+    assert close(f_vjp(arr([1.0, 0.0])), first)
+    assert close(f_vjp(arr([0.0, 1.0]), retain_graph=False)[0], [0.0, np.cos(2.0) * 2 + np.sin(2.0)])
+    with pytest.raises(RuntimeError, match="already called with retain_graph=False.*call vjp again"):
+        f_vjp(arr([1.0, 0.0]))
+
+
+def test_grad_frees_each_forward_array_once_its_gradient_is_passed_on(arr):
+    """grad walks its graph once, so the forward pass's arrays are let go during the backward pass (the
+    gradients reuse their memory) instead of all at the end. A probe at the start of the computation sees,
+    when its own VJP finally runs, whether a later intermediate array is still alive."""
+    import weakref
+
+    from autodiff_lab import defvjp, primitive
+    from autodiff_lab.tracing import raw
+
+    seen = []
+
+    @primitive
+    def probe(x):
+        return x * 1.0
+
+    defvjp(probe, lambda g, ans, x: seen.append(intermediate() is not None) or g)
+
+    def f(x):
+        nonlocal intermediate
+        h = anp.tanh(probe(x))
+        intermediate = weakref.ref(raw(h))
+        return anp.sum(h * h)
+
+    intermediate = None
+    x = arr(np.linspace(-1.0, 1.0, 1000))
+    grad(f)(x)
+    vjp(f, x)[1](1.0)
+    assert seen == [False, True]  # grad freed it; vjp's reusable vjp_fn kept it

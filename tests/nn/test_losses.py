@@ -7,6 +7,7 @@ import numpy as np
 import pytest
 
 from autodiff_lab import grad, nn
+from autodiff_lab.check import check_grads
 
 
 # --------------------------------------------------------------------------------------- hand-computed values
@@ -25,6 +26,33 @@ def test_softmax_cross_entropy_by_hand():
     lse = math.log(math.e + math.e**2 + math.e**3)
     expected = ((lse - 3.0) + (lse - 1.0)) / 2
     assert nn.softmax_cross_entropy(logits, np.array([2, 0])) == pytest.approx(expected)
+
+
+def test_cross_entropy_with_soft_targets_by_hand():
+    logits = np.array([[1.0, 2.0, 3.0]])
+    targets = np.array([[0.2, 0.3, 0.5]])
+    log_p = logits - math.log(math.e + math.e**2 + math.e**3)
+    assert nn.cross_entropy(logits, targets) == pytest.approx(-(targets * log_p).sum())
+    one_hot = nn.one_hot(np.array([2]), 3, np.float64)
+    assert nn.cross_entropy(logits, one_hot) == pytest.approx(nn.softmax_cross_entropy(logits, np.array([2])))
+    with pytest.raises(ValueError, match=r"logits has shape \(1, 3\) but targets has shape \(1, 2\)"):
+        nn.cross_entropy(logits, np.array([[0.5, 0.5]]))
+
+
+def test_cross_entropy_gradient_is_softmax_minus_targets():
+    rng = np.random.default_rng(3)
+    logits, labels = rng.normal(size=(4, 5)), np.array([0, 4, 2, 2])
+    probs = np.exp(logits) / np.exp(logits).sum(axis=1, keepdims=True)
+    expected = (probs - nn.one_hot(labels, 5, np.float64)) / 4
+    np.testing.assert_allclose(grad(nn.softmax_cross_entropy)(logits, labels), expected, rtol=1e-12)
+
+
+def test_cross_entropy_derivatives_to_second_order_in_both_arguments():
+    rng = np.random.default_rng(4)
+    logits, targets = rng.normal(size=(3, 4)), rng.dirichlet(np.ones(4), size=3)
+    report = check_grads(nn.cross_entropy, (logits, targets), order=2)
+    assert report.ok, report
+    assert check_grads(lambda s: nn.softmax_cross_entropy(s, np.array([1, 0, 3])), (logits,), order=2).ok
 
 
 def test_svm_loss_by_hand():
