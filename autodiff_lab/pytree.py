@@ -33,8 +33,7 @@ def tree_flatten(tree: Any) -> tuple[list, TreeDef]:
 
 def _flatten(tree: Any, leaves: list) -> TreeDef:
     if isinstance(tree, dict):
-        keys = tuple(tree)
-        children = [tree[k] for k in keys]
+        keys, children = tuple(tree), tree.values()
     elif isinstance(tree, (list, tuple)):
         keys, children = (), tree
     elif tree is None:
@@ -64,6 +63,8 @@ def _build(treedef: TreeDef, leaves: Any) -> Any:
     if kind is type(None):
         return None
     children = [next(leaves) if child is LEAF else _build(child, leaves) for child in treedef.children]
+    if kind is list or kind is tuple:
+        return kind(children)
     if issubclass(kind, dict):
         return kind(zip(treedef.keys, children))
     if hasattr(kind, "_fields"):  # a namedtuple

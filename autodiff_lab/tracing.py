@@ -39,18 +39,18 @@ def new_level() -> Iterator[int]:
         _active_levels.remove(level)
 
 
-@contextmanager
-def cycle_collector_paused() -> Iterator[None]:
+class cycle_collector_paused:  # noqa: N801 (used like a function: `with cycle_collector_paused():`)
     """Pause Python's cycle collector while a graph is built or walked. A recorded graph has no reference
     cycles (a Box points only to its parents), so the collector would find nothing in it, yet it would scan
     the thousands of new Boxes again and again: pausing it makes tracing about a fifth faster. (micrograd's
     Values do form cycles, through their backward closures, and most of its time goes to this collector.)"""
-    was_enabled = gc.isenabled()
-    gc.disable()
-    try:
-        yield
-    finally:
-        if was_enabled:
+
+    def __enter__(self) -> None:
+        self.was_enabled = gc.isenabled()
+        gc.disable()
+
+    def __exit__(self, *exc_info: Any) -> None:
+        if self.was_enabled:
             gc.enable()
 
 

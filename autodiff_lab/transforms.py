@@ -308,7 +308,10 @@ def _substitute(args: tuple, positions: tuple[int, ...], chosen: tuple) -> list:
 
 def _check_differentiable(primals: tuple, transform: str, positions: Sequence[int], leaves: list | None = None) -> None:
     """Integers and booleans have no derivative: say so, and how to fix it, before tracing."""
-    if all(_is_floating(leaf) for leaf in (tree_flatten(primals)[0] if leaves is None else leaves)):
+    for leaf in tree_flatten(primals)[0] if leaves is None else leaves:
+        if not _is_floating(leaf):
+            break
+    else:
         return
     for position, primal in zip(positions, primals):
         for leaf in tree_flatten(primal)[0]:

@@ -175,7 +175,7 @@ def _class_labels(who: str, logits: Any, labels: Any) -> Any:
             f"got labels of shape {shape(labels)}."
             + (" Flatten them: labels.reshape(-1)." if len(shape(labels)) == 2 and labels.size == n else "")
         )
-    if n and (int(xp.min(labels)) < 0 or int(xp.max(labels)) >= n_classes):
+    if n and not bool(xp.all((labels >= 0) & (labels < n_classes))):
         raise ValueError(
             f"{who}: labels must lie in 0..{n_classes - 1} for {n_classes} classes, got values from "
             f"{int(xp.min(labels))} to {int(xp.max(labels))}. Does the last layer have one output per class?"

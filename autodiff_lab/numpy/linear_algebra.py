@@ -27,19 +27,24 @@ def _as_matrices(g, x, y):
     return g, x, y
 
 
-def _shaped_like(x, v):
-    """v reshaped to x's shape (undoing _as_matrices for a 1-D x)."""
-    return v if shape_of(v) == shape_of(x) else reshape(v, shape_of(x))
+def _has_vector(x, y):
+    return len(shape_of(x)) == 1 or len(shape_of(y)) == 1
 
 
 def _matmul_vjp_x(g, ans, x, y):
-    g2, x2, y2 = _as_matrices(g, x, y)
-    return _shaped_like(x, unbroadcast(g2 @ y2.mT, x2))
+    """g @ y^T, summed over broadcast stack axes; a vector operand goes through _as_matrices first."""
+    if _has_vector(x, y):
+        g, x2, y = _as_matrices(g, x, y)
+        return reshape(unbroadcast(g @ y.mT, x2), shape_of(x))
+    return unbroadcast(g @ y.mT, x)
 
 
 def _matmul_vjp_y(g, ans, x, y):
-    g2, x2, y2 = _as_matrices(g, x, y)
-    return _shaped_like(y, unbroadcast(x2.mT @ g2, y2))
+    """x^T @ g, summed over broadcast stack axes; a vector operand goes through _as_matrices first."""
+    if _has_vector(x, y):
+        g, x, y2 = _as_matrices(g, x, y)
+        return reshape(unbroadcast(x.mT @ g, y2), shape_of(y))
+    return unbroadcast(x.mT @ g, y)
 
 
 defvjp(matmul, _matmul_vjp_x, _matmul_vjp_y)

@@ -23,6 +23,12 @@ def kept_shape(x, axis):
     return tuple(1 if i in axes else n for i, n in enumerate(shape_of(x)))
 
 
+def reduced_shape(x, axis):
+    """x's shape without the reduced axes: the shape a reduction has without keepdims."""
+    axes = normalize_axes(axis, len(shape_of(x)))
+    return tuple(n for i, n in enumerate(shape_of(x)) if i not in axes)
+
+
 @primitive
 def broadcast_to(x, shape):
     """x repeated along new or length-1 axes to fill `shape`."""

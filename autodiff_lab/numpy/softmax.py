@@ -4,7 +4,7 @@ logsumexp(x) = m + log sum e^(x - m), softmax = e^(x - logsumexp), log_softmax =
 from ..backend import namespace
 from ..primitive import defjvp, defvjp, primitive
 from .elementwise import exp
-from .reductions import kept_shape, sum
+from .reductions import kept_shape, reduced_shape, sum
 from .shapes import reshape
 
 
@@ -15,7 +15,7 @@ def logsumexp(x, axis=None, keepdims=False):
     m = xp.max(x, axis=axis, keepdims=True)
     m = xp.where(xp.isfinite(m), m, 0)
     out = xp.log(xp.sum(xp.exp(x - m), axis=axis, keepdims=True)) + m
-    return out if keepdims else xp.reshape(out, xp.sum(x, axis=axis).shape)
+    return out if keepdims else xp.reshape(out, reduced_shape(x, axis))
 
 
 def _softmax_of(ans, x, axis):
