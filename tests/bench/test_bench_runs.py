@@ -18,3 +18,5 @@ def test_quick_bench_runs_every_workload_and_prints_the_targets():
         assert heading in out
     assert "numpy (by hand)" in out and "micrograd.engine.Value" in out and "65,818" in out
     assert "quick run" in out
+    # the run restarted itself with malloc's thresholds fixed (bench/README.md, "Page faults")
+    assert "malloc   mmap threshold 32 MiB, trim threshold 256 MiB (fixed)" in out
