@@ -63,9 +63,11 @@ def namespace(*xs: Any) -> ModuleType:
     """The array-API namespace shared by the arrays among `xs` (Python numbers are ignored).
 
     Raises a TypeError that says how to fix it when arrays of two libraries are mixed."""
-    if len(xs) == 1:  # the common case, kept quick: it runs on every primitive call
-        xp = _namespace_of_type.get(type(xs[0]))
-        if xp is not None:
+    xp = _namespace_of_type.get(type(xs[0]))  # the common cases, kept quick: this runs on every primitive call
+    if xp is not None:
+        if len(xs) == 1:
+            return xp
+        if len(xs) == 2 and _namespace_of_type.get(type(xs[1]), _UNSEEN) in (xp, None):  # same library, or a number
             return xp
     found = None
     for x in xs:
