@@ -79,8 +79,8 @@ def namespace(*xs: Any) -> ModuleType:
         if found is not None:
             raise TypeError(
                 f"this operation mixes arrays of two libraries ({_library(found)} and {_library(xp)}). Move them "
-                f"to one backend first: autodiff_lab.asarray(x) converts to the default backend, "
-                f"autodiff_lab.to_numpy(x) to numpy."
+                f"to one library first: autodiff_lab.asarray(x) converts to the default backend, "
+                f"autodiff_lab.asarray(x, like=y) to y's library, autodiff_lab.to_numpy(x) to numpy."
             )
         found = xp
     return _default if found is None else found
@@ -101,11 +101,13 @@ def shape(x: Any) -> tuple[int, ...]:
     return getattr(x, "shape", ())
 
 
-def asarray(x: Any, dtype: Any = None) -> Any:
-    """`x` (numbers, nested lists, or an array of another library) as an array of the default backend."""
-    if is_array(x) and namespace(x) is not _default:
+def asarray(x: Any, dtype: Any = None, like: Any = None) -> Any:
+    """`x` (numbers, nested lists, or an array of another library) as an array of the default backend, or of
+    the library of the array `like` (a numpy batch for parameters on the GPU is copied there)."""
+    xp = _default if like is None else namespace(like)
+    if is_array(x) and namespace(x) is not xp:
         x = to_numpy(x)
-    return _default.asarray(x, dtype=dtype)
+    return xp.asarray(x, dtype=dtype)
 
 
 def to_numpy(x: Any) -> Any:

@@ -48,19 +48,19 @@ class Linear:
         return {"W": asarray(W, dtype=self.dtype), "b": asarray(np.zeros(self.n_out), dtype=self.dtype)}
 
     def __call__(self, params: dict[str, Any], x: Any) -> Any:
-        """x @ W + b. A plain input array is cast to the parameters' dtype (so float64 data can feed a
-        float32 network); a traced one must already have it."""
+        """x @ W + b. A plain input array is cast to the parameters' dtype and moved to their library (so
+        float64 numpy data can feed a float32 network on the GPU); a traced one must already match."""
         if not isinstance(params, dict) or params.keys() != {"W", "b"}:
             got = sorted(params) if isinstance(params, dict) else type(params).__name__
             raise ValueError(f"{self!r} takes params {{'W': ..., 'b': ...}} as made by .init(), got {got}")
         W, b = params["W"], params["b"]
-        x = as_input(x, raw(W).dtype, self)
+        x = as_input(x, raw(W), self)
         if shape(x)[-1:] != (self.n_in,):
             raise ValueError(
                 f"{self!r} expects inputs whose last axis has {self.n_in} features, got shape {shape(x)}. "
                 f"Reshape the batch to (batch, {self.n_in})."
             )
-        return x @ W + b
+        return anp.matmul(x, W) + b  # not x @ W: a plain x's own operator might not hand over to the tracer
 
 
 class MLP:
@@ -108,8 +108,10 @@ def float_dtype(name: str) -> Any:
     return getattr(get_backend(), name)
 
 
-def as_input(x: Any, dtype: Any, who: Any) -> Any:
-    """x as an array of `dtype`: plain arrays and lists are converted, traced values must match already."""
+def as_input(x: Any, like: Any, who: Any) -> Any:
+    """x as an array of the dtype and library of the array `like` (a parameter): plain arrays and lists are
+    converted, traced values must match already."""
+    dtype = like.dtype
     if isinstance(x, Tracer):
         if raw(x).dtype != dtype:
             raise TypeError(
@@ -117,6 +119,6 @@ def as_input(x: Any, dtype: Any, who: Any) -> Any:
                 f"Make both the same dtype."
             )
         return x
-    if not is_array(x):
-        return asarray(x, dtype=dtype)
+    if not is_array(x) or namespace(x) is not namespace(like):
+        return asarray(x, dtype=dtype, like=like)
     return x if x.dtype == dtype else namespace(x).astype(x, dtype)

@@ -36,7 +36,7 @@ def logistic_loss(z: Any, y: Any) -> Any:
     """mean log(1 + e^(-y z)) for scores z and labels y in {-1, +1} of the same shape.
 
     Written as logaddexp(0, -y z), which never overflows: a score of -1000 with y = +1 costs 1000, not inf."""
-    y = raw(_labels(y))
+    y = _labels(y, z)
     _same_shape("logistic_loss", z, "z", y, "y")
     xp = namespace(y)
     if not bool(xp.all((y == 1) | (y == -1))):
@@ -134,7 +134,8 @@ def accuracy(logits: Any, labels: Any) -> float:
     logits (batch, C) with integer labels: the predicted class is the largest logit. One score per example,
     shape (batch,) or (batch, 1), with labels of that shape in {-1, +1}: the predicted label is the sign of
     the score (0 counts as -1)."""
-    z, y = raw(logits), raw(_labels(labels))
+    z = raw(logits)
+    y = _labels(labels, z)
     xp = namespace(z, y)
     if len(shape(z)) == 1 or shape(z)[-1] == 1:
         _same_shape("accuracy", z, "scores", y, "labels")
@@ -152,14 +153,16 @@ def one_hot(labels: Any, n_classes: int, dtype: Any) -> Any:
 
 
 # ------------------------------------------------------------------------------------------------ checks
-def _labels(y: Any) -> Any:
-    return y if is_array(raw(y)) else asarray(y)
+def _labels(y: Any, scores: Any) -> Any:
+    """Labels (data, never differentiated) as an array of the scores' library."""
+    y, like = raw(y), raw(scores)
+    return y if is_array(y) and namespace(y) is namespace(like) else asarray(y, like=like)
 
 
 def _class_labels(who: str, logits: Any, labels: Any) -> Any:
     """labels as an integer array of shape (batch,) with values in 0..C-1, or a ValueError saying what is
     wrong."""
-    labels = raw(_labels(labels))
+    labels = _labels(labels, logits)
     xp = namespace(labels)
     if len(shape(logits)) != 2:
         raise ValueError(f"{who} needs logits of shape (batch, classes), got shape {shape(logits)}")

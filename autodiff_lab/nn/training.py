@@ -11,7 +11,7 @@ from typing import Any, TextIO
 
 import numpy as np
 
-from ..backend import asarray, is_array, shape
+from ..backend import asarray, is_array, namespace, shape
 from ..pytree import tree_flatten
 from ..transforms import value_and_grad
 from .layers import as_input
@@ -43,10 +43,10 @@ def fit(model: Callable, params: Any, X: Any, y: Any, *, loss: str | Callable = 
     for name, value in (("epochs", epochs), ("batch_size", batch_size)):
         if not isinstance(value, int) or isinstance(value, bool) or value < 1:
             raise ValueError(f"fit: {name} must be a positive int, got {value!r}")
-    dtype = _params_dtype(params)
-    X, y = _dataset("", X, y, dtype)
+    like = _params_array(params)
+    X, y = _dataset("", X, y, like)
     if validation is not None:
-        validation = _dataset("validation ", *validation, dtype)
+        validation = _dataset("validation ", *validation, like)
     n = shape(X)[0]
 
     def objective(p: Any, xb: Any, yb: Any) -> Any:
@@ -61,12 +61,13 @@ def fit(model: Callable, params: Any, X: Any, y: Any, *, loss: str | Callable = 
     bounds = [n * i // batches_per_epoch for i in range(batches_per_epoch + 1)]
     bar = ProgressBar(epochs * batches_per_epoch, "fit") if progress else None
     summary = ""  # the last finished epoch's numbers, kept on the progress line
+    xp = namespace(X)
     for epoch in range(epochs):
-        order = asarray(rng.permutation(n))
+        order = asarray(rng.permutation(n), like=X)
         total = 0.0
         for start, stop in zip(bounds[:-1], bounds[1:]):
             batch = order[start:stop]
-            value, grads = loss_and_grads(params, X[batch], y[batch])
+            value, grads = loss_and_grads(params, xp.take(X, batch, axis=0), xp.take(y, batch, axis=0))
             params = optimizer.step(params, grads)
             value = float(value)
             if not math.isfinite(value):
@@ -147,17 +148,18 @@ def _loss_function(loss: str | Callable) -> Callable:
     return LOSSES[loss]
 
 
-def _params_dtype(params: Any) -> Any:
+def _params_array(params: Any) -> Any:
+    """One parameter array: the data is moved to its library and cast to its dtype."""
     leaves = [leaf for leaf in tree_flatten(params)[0] if is_array(leaf)]
     if not leaves:
         raise ValueError("fit: params hold no arrays; make them with model.init()")
-    return leaves[0].dtype
+    return leaves[0]
 
 
-def _dataset(what: str, X: Any, y: Any, dtype: Any) -> tuple[Any, Any]:
-    """X cast to the parameters' dtype, y as an array; one label (row) per example."""
-    X = as_input(X, dtype, "fit")
-    y = y if is_array(y) else asarray(y)
+def _dataset(what: str, X: Any, y: Any, like: Any) -> tuple[Any, Any]:
+    """X in the parameters' library and dtype, y as an array of that library; one label (row) per example."""
+    X = as_input(X, like, "fit")
+    y = asarray(y, like=like)
     if len(shape(X)) < 2:
         raise ValueError(f"fit: {what}X must have one row per example, (examples, features); got {shape(X)}")
     if shape(y)[:1] != shape(X)[:1]:

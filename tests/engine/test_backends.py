@@ -118,3 +118,13 @@ def test_cupy_backend_is_explained_when_missing():
             ad.set_backend("cupy")
     else:
         pytest.skip("cupy is installed: the whole suite runs on it with AUTODIFF_LAB_BACKEND=cupy")
+
+
+def test_asarray_like_moves_data_to_another_arrays_library():
+    strict = xps.asarray([1.0, 2.0])
+    moved = ad.asarray(np.array([3.0, 4.0]), like=strict)
+    assert type(moved) is type(strict) and ad.to_numpy(moved).tolist() == [3.0, 4.0]
+    back = ad.asarray(moved, dtype=np.float32, like=np.zeros(1))
+    assert isinstance(back, np.ndarray) and back.dtype == np.float32
+    with pytest.raises(TypeError, match=r"asarray\(x, like=y\) to y's library"):
+        ad.backend.namespace(np.ones(1), strict)

@@ -152,3 +152,25 @@ def test_fit_bad_input():
     diverged = r"loss became inf in epoch \d+: training diverged.*lr=1e\+100"
     with pytest.raises(FloatingPointError, match=diverged), np.errstate(all="ignore"):
         nn.fit(model, params, X, X @ np.ones((2, 3)), loss="mse", lr=1e100, progress=False)
+
+
+def test_numpy_data_trains_parameters_that_live_in_another_library():
+    """A GPU user loads data with numpy and keeps the parameters on cupy: layers, losses and fit move each
+    batch to the parameters' library. array-api-strict stands in for cupy here (no GPU needed)."""
+    import array_api_strict as xps
+
+    import autodiff_lab as ad
+
+    model = nn.MLP([4, 5, 3], dtype="float32")
+    rng = np.random.default_rng(0)
+    X, y = rng.normal(size=(12, 4)), rng.integers(0, 3, size=12)
+    elsewhere = ad.tree_map(lambda a: xps.asarray(ad.to_numpy(a)), model.init())
+    trained, history = nn.fit(model, elsewhere, X, y, lr=0.1, epochs=3, batch_size=4, progress=False)
+    expected, expected_history = nn.fit(model, model.init(), X, y, lr=0.1, epochs=3, batch_size=4,
+                                        progress=False)
+    assert all(type(leaf) is type(xps.asarray(1.0)) for leaf in ad.tree_flatten(trained)[0])
+    np.testing.assert_allclose(history["loss"], expected_history["loss"], rtol=1e-6)
+    np.testing.assert_allclose(ad.to_numpy(trained[1]["W"]), expected[1]["W"], rtol=1e-5, atol=1e-7)
+    scores = model(trained, X)
+    assert nn.accuracy(scores, y) == nn.accuracy(model(expected, X), y)
+    assert float(nn.logistic_loss(scores[:, 0], np.where(y > 0, 1, -1))) > 0
