@@ -55,7 +55,7 @@ def softmax_cross_entropy(logits: Any, labels: Any) -> Any:
 
 def cross_entropy(logits: Any, targets: Any) -> Any:
     """mean over the batch of -sum_k targets_k log softmax(logits)_k for targets that are rows of
-    probabilities (soft labels), both (batch, C)."""
+    probabilities (soft labels), both (batch, C). Differentiable in both arguments."""
     if len(shape(logits)) != 2:
         raise ValueError(f"cross_entropy needs logits of shape (batch, classes), got shape {shape(logits)}")
     _same_shape("cross_entropy", logits, "logits", targets, "targets")
@@ -65,12 +65,12 @@ def cross_entropy(logits: Any, targets: Any) -> Any:
 @primitive
 def _cross_entropy(logits, targets):
     """mean over the rows of -sum_k targets_k log softmax(logits)_k; logits and targets (batch, C), each row
-    of targets a distribution (a one-hot row for a hard label). log softmax = logits - logsumexp(logits)
-    is computed stably, so huge logits do not overflow.
+    of targets usually a distribution (a one-hot row for a hard label). log softmax = logits -
+    logsumexp(logits) is computed stably, so huge logits do not overflow.
 
-    As one primitive its VJP is a single formula, g (softmax(logits) - targets) / batch, instead of the chain
-    through log_softmax, the product with the targets and the sum: the step that dominates the loss's cost
-    when the batch of logits is small."""
+    As one primitive its VJP is a single formula, g (softmax(logits) * rowsum(targets) - targets) / batch,
+    which is softmax minus targets when the rows sum to 1, instead of the chain through log_softmax, the
+    product with the targets and the sum: the step that dominates the loss's cost when the batch is small."""
     xp = namespace(logits, targets)
     log_probs = logits - logsumexp(logits, axis=-1, keepdims=True)
     return -xp.sum(targets * log_probs) / _rows(logits)
@@ -80,14 +80,19 @@ def _rows(x):
     return shape(x)[0] or 1  # an empty batch has loss 0, not 0 / 0
 
 
+def _logits_gradient(logits, targets):
+    """d/d logits of -sum_k targets_k log softmax(logits)_k, row by row."""
+    return anp.softmax(logits, axis=-1) * anp.sum(targets, axis=-1, keepdims=True) - targets
+
+
 defvjp(
     _cross_entropy,
-    lambda g, ans, logits, targets: (anp.softmax(logits, axis=-1) - targets) * (g / _rows(logits)),
+    lambda g, ans, logits, targets: _logits_gradient(logits, targets) * (g / _rows(logits)),
     lambda g, ans, logits, targets: anp.log_softmax(logits, axis=-1) * (-g / _rows(logits)),
 )
 defjvp(
     _cross_entropy,
-    lambda t, ans, logits, targets: anp.sum((anp.softmax(logits, axis=-1) - targets) * t) / _rows(logits),
+    lambda t, ans, logits, targets: anp.sum(_logits_gradient(logits, targets) * t) / _rows(logits),
     lambda t, ans, logits, targets: -anp.sum(anp.log_softmax(logits, axis=-1) * t) / _rows(logits),
 )
 
