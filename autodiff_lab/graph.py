@@ -31,8 +31,8 @@ from typing import Any
 from .backend import namespace, shape
 from .pytree import tree_flatten, tree_unflatten
 from .scalar import Value
-from .tracing import Box, Dual, Tracer, new_level, raw
-from .transforms import _check_differentiable, backward_pass, toposort
+from .tracing import Box, Dual, Tracer, new_level, raw, tape_of
+from .transforms import _check_differentiable, backward_pass
 
 KINDS = ("input", "param", "const", "op", "output")
 
@@ -178,17 +178,18 @@ def _build(f: Callable, args: tuple, names: Sequence[str] | None, params: Sequen
     with new_level() as level:
         inputs = [Box(x, level) for x in leaves]
         out = f(*tree_unflatten(treedef, inputs))
+        recorded = tape_of(level)
     outputs = [o for o in tree_flatten(out)[0] if isinstance(o, Box) and o.level == level]
     if not outputs:
         raise ValueError(f"{caller}: f's output does not depend on its inputs (it returned "
                          f"{type(out).__name__}), so there is no graph to draw. Compute it from the "
                          f"arguments with operators and anp functions.")
-    boxes = sorted(set(toposort(outputs)) | set(inputs), key=lambda b: b.seq)
-    recorder = _Recorder(set(outputs))
+    needed = _needed_by(outputs, recorded)
+    recorder = _Recorder(set(outputs), recorded)
     for x, name in zip(inputs, leaf_names, strict=True):
         recorder.leaf(x, name, "param" if _base_name(name) in params or name in params else "input")
-    for box in boxes:
-        if box.parents:
+    for box in recorded:
+        if box.parents and box in needed:
             recorder.operation(box)
     if backward:
         recorder.fill_gradients(outputs, seed)
@@ -198,11 +199,21 @@ def _build(f: Callable, args: tuple, names: Sequence[str] | None, params: Sequen
     return Graph(recorder.nodes, recorder.edges, title="computation" if title == "<lambda>" else title)
 
 
+def _needed_by(outputs: list[Box], recorded: list[Box]) -> set[Box]:
+    """The boxes the outputs depend on: the tape read backwards, each needed box adding its parents."""
+    needed = set(outputs)
+    for box in reversed(recorded):
+        if box in needed:
+            needed.update(box.parents)
+    return needed
+
+
 class _Recorder:
     """Turns Boxes (and the constants among their arguments) into Nodes and Edges."""
 
-    def __init__(self, outputs: set) -> None:
+    def __init__(self, outputs: set, recorded: list[Box]) -> None:
         self.outputs = outputs
+        self.recorded = recorded
         self.nodes: list[Node] = []
         self.edges: list[Edge] = []
         self.node_of: dict[int, int] = {}  # id(box or constant) -> node id
@@ -243,7 +254,7 @@ class _Recorder:
         if seed is not None and len(outputs) > 1:
             raise ValueError("seed= is for a function with one output; this one has several")
         seeds = [(o, _ones_like(o.value) if seed is None else _as_seed(seed, o.value)) for o in outputs]
-        cotangents = backward_pass(seeds, keep_all=True)
+        cotangents = backward_pass(seeds, self.recorded, keep_all=True)
         for node_id, box in self.boxes.items():
             self.nodes[node_id].grad = cotangents[box] if box in cotangents else _zeros_like(box.value)
         for edge, child in self._traced_edges():

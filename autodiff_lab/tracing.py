@@ -24,19 +24,27 @@ from .backend import shape
 
 _fresh_levels = itertools.count(1)
 _active_levels: list[int] = [0]
-_box_numbers = itertools.count()
+_tapes: dict[int, list] = {}  # level -> its tape
 
 
 @contextmanager
 def new_level() -> Iterator[int]:
-    """Open a transformation's level: larger than every level opened before, so inner ones rank higher."""
+    """Open a transformation's level: larger than every level opened before, so inner ones rank higher.
+    The level comes with an empty tape on which its Boxes are written (`tape_of(level)`)."""
     level = next(_fresh_levels)
     _active_levels.append(level)
+    _tapes[level] = []
     try:
         with cycle_collector_paused():
             yield level
     finally:
         _active_levels.remove(level)
+        del _tapes[level]
+
+
+def tape_of(level: int) -> list:
+    """The Boxes made at an open level, oldest first (keep the list: the level forgets it when it closes)."""
+    return _tapes[level]
 
 
 class cycle_collector_paused:  # noqa: N801 (used like a function: `with cycle_collector_paused():`)
@@ -78,10 +86,10 @@ class Box(Tracer):
 
     A Box records one primitive call, `value = primitive(*args, **kwargs)`; `parents` are the Boxes of the
     arguments that were traced at this level, at positions `argnums`. An input of the transformation has no
-    primitive and no parents. Boxes are numbered (`seq`) in the order they are made, so a Box's parents always
-    have smaller numbers than the Box itself: the numbers are a topological order of the graph."""
+    primitive and no parents. Every Box is written on its level's tape as it is made, after its parents, so
+    the tape (a "Wengert list") is a topological order of the graph: the backward pass reads it from the end."""
 
-    __slots__ = ("primitive", "args", "kwargs", "argnums", "parents", "seq")
+    __slots__ = ("primitive", "args", "kwargs", "argnums", "parents")
 
     def __init__(self, value: Any, level: float, primitive: Any = None, args: list = (), kwargs: dict = None,
                  argnums: list = (), parents: list = ()) -> None:
@@ -92,7 +100,13 @@ class Box(Tracer):
         self.kwargs = kwargs
         self.argnums = argnums
         self.parents = parents
-        self.seq = next(_box_numbers)
+        recording = _tapes.get(level)
+        if recording is None:
+            raise RuntimeError(
+                "a traced value was used after its transformation had returned (was it kept in a global or a "
+                "list outside f?). Return what you need from f instead."
+            )
+        recording.append(self)
 
     def wrap(self, primitive: Any, ans: Any, inner: list, kwargs: dict, argnums: list[int], tracers: list) -> Box:
         """Record the call: a new Box whose parents are the traced arguments."""

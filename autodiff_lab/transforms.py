@@ -9,7 +9,6 @@ carry tangents forward. Arguments may be arrays, numbers, or nested lists / tupl
 from __future__ import annotations
 
 import functools
-import operator
 from collections.abc import Callable, Sequence
 from numbers import Number
 from typing import Any
@@ -17,7 +16,7 @@ from typing import Any
 from . import numpy as anp
 from .backend import is_array, isdtype, namespace, shape
 from .pytree import describe, tree_flatten, tree_unflatten
-from .tracing import Box, Dual, cycle_collector_paused, new_level, raw
+from .tracing import Box, Dual, cycle_collector_paused, new_level, raw, tape_of
 
 
 # ----------------------------------------------------------------------------------------------- reverse mode
@@ -35,6 +34,7 @@ def _vjp(f: Callable, primals: tuple, transform: str, positions: Sequence[int], 
     with new_level() as level:
         inputs = [Box(x, level) for x in leaves]
         out = f(*tree_unflatten(treedef, inputs))
+        recorded = tape_of(level)
     if has_aux:
         if not (isinstance(out, tuple) and len(out) == 2):
             raise TypeError(f"{transform} with has_aux=True needs f to return a pair (output, auxiliary data)")
@@ -67,7 +67,7 @@ def _vjp(f: Callable, primals: tuple, transform: str, positions: Sequence[int], 
         seeds = [(o, ct) for o, ct, mine in zip(out_leaves, ct_leaves, ours) if mine]
         freed = not retain_graph
         with cycle_collector_paused():
-            cotangents = backward_pass(seeds, free_graph=freed)
+            cotangents = backward_pass(seeds, recorded, free_graph=freed)
         grads = [cotangents[x] if x in cotangents else anp.zeros_like(x.value) for x in inputs]
         return tree_unflatten(treedef, grads)
 
@@ -79,12 +79,14 @@ def _vjp(f: Callable, primals: tuple, transform: str, positions: Sequence[int], 
     return result
 
 
-def backward_pass(seeds: list[tuple[Box, Any]], keep_all: bool = False, free_graph: bool = False) -> dict[Box, Any]:
-    """Reverse accumulation: {box: dL/d(box's value)} for the boxes the seeds depend on.
+def backward_pass(seeds: list[tuple[Box, Any]], tape: list[Box], keep_all: bool = False,
+                  free_graph: bool = False) -> dict[Box, Any]:
+    """Reverse accumulation: {box: dL/d(box's value)} for the boxes on the tape that the seeds depend on.
 
-    Boxes are visited newest first. A box's children were all made after it, so when its turn comes every
-    child has added its share and the box's gradient is complete; its VJP rules then hand a share to each
-    parent (parent gradient += VJP(box gradient)). Only the inputs' entries are kept unless keep_all.
+    The tape is read from the end, newest box first. A box's children were all made after it, so when its
+    turn comes every child has added its share and the box's gradient is complete; its VJP rules then hand a
+    share to each parent (parent gradient += VJP(box gradient)). Boxes that received no gradient (the seeds
+    do not depend on them) are skipped. Only the inputs' entries are kept unless keep_all.
 
     After its turn a box's value and arguments are never needed again, so with free_graph (PyTorch's
     retain_graph=False, which grad uses) the box lets go of them: the forward pass's arrays are freed while
@@ -92,8 +94,8 @@ def backward_pass(seeds: list[tuple[Box, Any]], keep_all: bool = False, free_gra
     cotangents: dict[Box, Any] = {}
     for box, g in seeds:
         cotangents[box] = cotangents[box] + g if box in cotangents else g
-    for box in toposort([box for box, _ in seeds]):
-        if not box.parents:
+    for box in reversed(tape):
+        if not box.parents or box not in cotangents:
             continue
         g = cotangents[box] if keep_all else cotangents.pop(box)
         primitive, ans, args, kwargs = box.primitive, box.value, box.args, box.kwargs
@@ -103,18 +105,6 @@ def backward_pass(seeds: list[tuple[Box, Any]], keep_all: bool = False, free_gra
         if free_graph:
             box.value = box.args = box.kwargs = None
     return cotangents
-
-
-def toposort(end_boxes: list[Box]) -> list[Box]:
-    """The boxes the end boxes depend on, newest first, so each box comes before all of its parents."""
-    seen = set(end_boxes)
-    stack = list(seen)
-    while stack:
-        for parent in stack.pop().parents:
-            if parent not in seen:
-                seen.add(parent)
-                stack.append(parent)
-    return sorted(seen, key=operator.attrgetter("seq"), reverse=True)
 
 
 def value_and_grad(f: Callable, argnums: int | tuple[int, ...] = 0, has_aux: bool = False) -> Callable:

@@ -129,3 +129,32 @@ def test_jvp_argument_mistakes(arr):
 def test_unknown_backend():
     with pytest.raises(ValueError, match="unknown backend 'torch'"):
         ad.set_backend("torch")
+
+
+def test_a_traced_value_used_after_its_transformation_returned(arr):
+    kept = []
+
+    def f(x):
+        kept.append(x * 2)  # a Box escapes through a list
+        return anp.sum(x)
+
+    grad(f)(arr([1.0, 2.0]))
+    with pytest.raises(RuntimeError, match=r"used after its transformation had returned.*Return what you need"):
+        anp.sin(kept[0])
+
+
+def test_work_the_output_does_not_depend_on_is_left_alone(arr, close):
+    """Boxes on the tape that the output does not depend on get no gradient and run no rule."""
+    from autodiff_lab import defvjp, primitive
+
+    @primitive
+    def untouchable(x):
+        return x * 1.0
+
+    defvjp(untouchable, lambda g, ans, x: 1 / 0)  # would raise if the backward pass ever called it
+
+    def f(x):
+        untouchable(x)  # recorded, but the output does not use it
+        return anp.sum(x * x)
+
+    assert close(grad(f)(arr([1.0, 2.0])), [2.0, 4.0])
