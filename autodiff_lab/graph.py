@@ -23,6 +23,7 @@ Three builders:
 from __future__ import annotations
 
 import inspect
+import math
 from collections import Counter
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
@@ -261,7 +262,7 @@ class _Recorder:
             prim, ans, args, kwargs = child.primitive, child.value, child.args, child.kwargs
             edge.upstream = cotangents[child]
             edge.downstream = prim.apply_vjp_rule(edge.argnum, edge.upstream, ans, args, kwargs)
-            if _size(ans) == 1:  # the Jacobian is a single row: the VJP of 1 is the local derivative
+            if math.prod(shape(ans)) == 1:  # the Jacobian is a single row: the VJP of 1 is the local derivative
                 edge.local = prim.apply_vjp_rule(edge.argnum, _ones_like(ans), ans, args, kwargs)
 
     def fill_tangents(self, inputs: list[Box], tangents: list) -> None:
@@ -275,7 +276,7 @@ class _Recorder:
             edge.tangent = prim.apply_jvp_rule(edge.argnum, parent_t, ans, args, kwargs)
             child = self.nodes[edge.child]
             child.tangent = edge.tangent if child.tangent is None else child.tangent + edge.tangent
-            if edge.local is None and _size(parent_t) == 1:  # a single column: the JVP of 1 is the local one
+            if edge.local is None and math.prod(shape(parent_t)) == 1:  # a single column: the JVP of 1 is the local one
                 edge.local = prim.apply_jvp_rule(edge.argnum, _ones_like(parent_t), ans, args, kwargs)
 
 
@@ -335,13 +336,6 @@ def _walk_names(tree: Any, prefix: str, out: list[str]) -> None:
 
 def _base_name(name: str) -> str:
     return name.split("[", 1)[0]
-
-
-def _size(x: Any) -> int:
-    n = 1
-    for d in shape(x):
-        n *= d
-    return n
 
 
 def _ones_like(x: Any) -> Any:

@@ -9,6 +9,7 @@ carry tangents forward. Arguments may be arrays, numbers, or nested lists / tupl
 from __future__ import annotations
 
 import functools
+import math
 from collections.abc import Callable, Sequence
 from numbers import Number
 from typing import Any
@@ -226,7 +227,7 @@ def _jacobians(parts: list[list], axis: int, out_leaves: list, chosen: tuple, ar
     or columns (axis -1: the output leaves, from a jvp). Input leaf j's block of the columns is the run of
     parts that belong to its basis vectors."""
     in_leaves, in_def = tree_flatten(chosen)
-    sizes = [_size(x) for x in in_leaves]
+    sizes = [math.prod(shape(x)) for x in in_leaves]
     result = []
     for k, o in enumerate(out_leaves):
         blocks, start = [], 0
@@ -254,18 +255,11 @@ def hvp(f: Callable, primals: Sequence, tangents: Sequence) -> tuple:
 
 
 # ------------------------------------------------------------------------------------------------ helpers
-def _size(x: Any) -> int:
-    size = 1
-    for n in shape(x):
-        size *= n
-    return size
-
-
 def _basis(x: Any) -> list:
     """The standard basis e_0, e_1, ... of x's space, each shaped like x."""
     r = raw(x)
     xp = namespace(r)
-    size = _size(r)
+    size = math.prod(shape(r))
     eye = xp.eye(size, dtype=r.dtype if is_array(r) else None)
     return [xp.reshape(eye[i, :], shape(r)) for i in range(size)]
 
