@@ -5,6 +5,7 @@
 
 The package by layer (each imports only the ones listed before it):
 
+    backend_numpy.py  numpy's array-API namespace (array-api-compat's, with quicker reductions)
     backend.py      which array library (numpy, cupy, array-api-strict) a computation runs on
     pytree.py       nested lists / tuples / dicts of arrays
     tracing.py      levels, and the tracers that record a computation: Box (reverse), Dual (forward)

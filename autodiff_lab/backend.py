@@ -18,6 +18,8 @@ from typing import Any
 
 import array_api_compat
 
+from . import backend_numpy
+
 BACKENDS = ("numpy", "cupy", "array_api_strict")
 
 _default: ModuleType
@@ -37,7 +39,7 @@ def set_backend(name: str) -> ModuleType:
             f"backend {name!r} is not installed ({err}). Install it (e.g. `pip install {name}`; cupy needs a "
             f"CUDA GPU) or use set_backend('numpy')."
         ) from None
-    _default = array_api_compat.array_namespace(module.zeros(1))
+    _default = _namespace_for(module.zeros(1))
     return _default
 
 
@@ -55,8 +57,14 @@ def is_array(x: Any) -> bool:
 def _lookup(x: Any) -> ModuleType | None:
     """Ask array-api-compat (slow) for the namespace of x's type, once per type; None: not an array."""
     is_arr = not isinstance(x, (int, float, complex)) and array_api_compat.is_array_api_obj(x)
-    xp = _namespace_of_type[type(x)] = array_api_compat.array_namespace(x) if is_arr else None
+    xp = _namespace_of_type[type(x)] = _namespace_for(x) if is_arr else None
     return xp
+
+
+def _namespace_for(x: Any) -> ModuleType:
+    """array-api-compat's namespace for the array x; for numpy, the same with cheaper reductions."""
+    xp = array_api_compat.array_namespace(x)
+    return backend_numpy.namespace if xp is backend_numpy.compat else xp
 
 
 def namespace(*xs: Any) -> ModuleType:

@@ -48,7 +48,10 @@ def _flatten(tree: Any, leaves: list) -> TreeDef:
         else:
             leaves.append(child)
             defs.append(LEAF)
-    return TreeDef(type(tree), keys, tuple(defs))
+    return _new_treedef(TreeDef, (type(tree), keys, tuple(defs)))
+
+
+_new_treedef = tuple.__new__  # TreeDef(...) without the Python-level __new__ that NamedTuple adds
 
 
 def tree_unflatten(treedef: TreeDef, leaves: list) -> Any:
@@ -57,19 +60,21 @@ def tree_unflatten(treedef: TreeDef, leaves: list) -> Any:
 
 
 def _build(treedef: TreeDef, leaves: Any) -> Any:
-    kind = treedef.kind
+    kind, keys, children = treedef
     if kind is None:
         return next(leaves)
+    if kind is dict:
+        return {key: next(leaves) if child is LEAF else _build(child, leaves) for key, child in zip(keys, children)}
     if kind is type(None):
         return None
-    children = [next(leaves) if child is LEAF else _build(child, leaves) for child in treedef.children]
+    items = [next(leaves) if child is LEAF else _build(child, leaves) for child in children]
     if kind is list or kind is tuple:
-        return kind(children)
+        return kind(items)
     if issubclass(kind, dict):
-        return kind(zip(treedef.keys, children))
+        return kind(zip(keys, items))
     if hasattr(kind, "_fields"):  # a namedtuple
-        return kind(*children)
-    return kind(children)
+        return kind(*items)
+    return kind(items)
 
 
 def tree_map(f: Callable, tree: Any, *rest: Any) -> Any:

@@ -16,8 +16,6 @@ from __future__ import annotations
 
 import gc
 import itertools
-from collections.abc import Iterator
-from contextlib import contextmanager
 from typing import Any
 
 from .backend import shape
@@ -27,19 +25,23 @@ _active_levels: list[int] = [0]
 _tapes: dict[int, list] = {}  # level -> its tape
 
 
-@contextmanager
-def new_level() -> Iterator[int]:
+class new_level:  # noqa: N801 (used like a function: `with new_level() as level:`)
     """Open a transformation's level: larger than every level opened before, so inner ones rank higher.
-    The level comes with an empty tape on which its Boxes are written (`tape_of(level)`)."""
-    level = next(_fresh_levels)
-    _active_levels.append(level)
-    _tapes[level] = []
-    try:
-        with cycle_collector_paused():
-            yield level
-    finally:
-        _active_levels.remove(level)
-        del _tapes[level]
+    The level comes with an empty tape on which its Boxes are written (`tape_of(level)`), and Python's
+    cycle collector pauses while it is open (see cycle_collector_paused)."""
+
+    def __enter__(self) -> int:
+        self.level = next(_fresh_levels)
+        _active_levels.append(self.level)
+        _tapes[self.level] = []
+        self.collector = cycle_collector_paused()
+        self.collector.__enter__()
+        return self.level
+
+    def __exit__(self, *exc_info: Any) -> None:
+        self.collector.__exit__()
+        _active_levels.remove(self.level)
+        del _tapes[self.level]
 
 
 def tape_of(level: int) -> list:

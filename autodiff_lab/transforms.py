@@ -319,6 +319,16 @@ def _check_differentiable(primals: tuple, transform: str, positions: Sequence[in
 
 def _is_floating(x: Any) -> bool:
     r = raw(x)
-    if isinstance(r, (float, complex)):
+    if isinstance(r, (float, complex)):  # numpy's float64 scalars too
         return True
-    return is_array(r) and isdtype(namespace(r), r.dtype, ("real floating", "complex floating"))
+    dtype = getattr(r, "dtype", None)
+    if dtype is None:
+        return False
+    key = (type(r), dtype)
+    floating = _floating.get(key)
+    if floating is None:
+        floating = _floating[key] = is_array(r) and isdtype(namespace(r), dtype, ("real floating", "complex floating"))
+    return floating
+
+
+_floating: dict[tuple, bool] = {}  # (array type, dtype) -> floating? Remembered: every input is asked

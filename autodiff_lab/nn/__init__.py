@@ -11,12 +11,14 @@
 Parameters are plain pytrees (a list of {"W", "b"} dicts), so everything here is ordinary anp code that
 grad differentiates; nothing is hidden in the layers.
 
+    affine.py    affine(x, W, b) = x W + b, one primitive with the three gradients of a layer
     layers.py    Linear, MLP and the activations relu / tanh / sigmoid
     losses.py    mse, logistic_loss, softmax_cross_entropy, cross_entropy, svm_loss, kl_divergence, l2_penalty, accuracy
     optim.py     SGD (with momentum)
     training.py  fit, and the text progress bar it shows
 """
 
+from .affine import affine
 from .layers import ACTIVATIONS, MLP, Linear
 from .losses import (
     accuracy,
@@ -33,6 +35,6 @@ from .optim import SGD
 from .training import LOSSES, ProgressBar, fit
 
 __all__ = [
-    "ACTIVATIONS", "LOSSES", "MLP", "Linear", "ProgressBar", "SGD", "accuracy", "cross_entropy", "fit", "kl_divergence",
-    "l2_penalty", "logistic_loss", "mse", "one_hot", "softmax_cross_entropy", "svm_loss",
+    "ACTIVATIONS", "LOSSES", "MLP", "Linear", "ProgressBar", "SGD", "accuracy", "affine", "cross_entropy", "fit",
+    "kl_divergence", "l2_penalty", "logistic_loss", "mse", "one_hot", "softmax_cross_entropy", "svm_loss",
 ]

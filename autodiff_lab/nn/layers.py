@@ -17,6 +17,7 @@ import numpy as np
 from .. import numpy as anp
 from ..backend import asarray, get_backend, is_array, namespace, shape
 from ..tracing import Tracer, raw
+from .affine import affine
 
 ACTIVATIONS = {"relu": anp.relu, "tanh": anp.tanh, "sigmoid": anp.sigmoid}
 
@@ -48,19 +49,20 @@ class Linear:
         return {"W": asarray(W, dtype=self.dtype), "b": asarray(np.zeros(self.n_out), dtype=self.dtype)}
 
     def __call__(self, params: dict[str, Any], x: Any) -> Any:
-        """x @ W + b. A plain input array is cast to the parameters' dtype and moved to their library (so
-        float64 numpy data can feed a float32 network on the GPU); a traced one must already match."""
+        """x @ W + b, computed by the primitive `affine` (affine.py). A plain input array is cast to the
+        parameters' dtype and moved to their library (so float64 numpy data can feed a float32 network on the
+        GPU); a traced one must already match."""
         if not isinstance(params, dict) or params.keys() != {"W", "b"}:
             got = sorted(params) if isinstance(params, dict) else type(params).__name__
             raise ValueError(f"{self!r} takes params {{'W': ..., 'b': ...}} as made by .init(), got {got}")
         W, b = params["W"], params["b"]
         x = as_input(x, raw(W), self)
-        if shape(x)[-1:] != (self.n_in,):
+        if shape(raw(x))[-1:] != (self.n_in,):
             raise ValueError(
                 f"{self!r} expects inputs whose last axis has {self.n_in} features, got shape {shape(x)}. "
                 f"Reshape the batch to (batch, {self.n_in})."
             )
-        return anp.matmul(x, W) + b  # not x @ W: a plain x's own operator might not hand over to the tracer
+        return affine(x, W, b)
 
 
 class MLP:

@@ -48,8 +48,7 @@ def softmax_cross_entropy(logits: Any, labels: Any) -> Any:
     """mean over the batch of -log softmax(logits)[label]: logits (batch, C), integer labels (batch,).
 
     Its gradient is the famous (softmax(logits) - one_hot(labels)) / batch."""
-    labels = _class_labels("softmax_cross_entropy", logits, labels)
-    return _cross_entropy(logits, one_hot(labels, shape(logits)[1], raw(logits).dtype))
+    return _cross_entropy(logits, _one_hot_labels("softmax_cross_entropy", logits, labels), one_hot=True)
 
 
 def cross_entropy(logits: Any, targets: Any) -> Any:
@@ -62,9 +61,9 @@ def cross_entropy(logits: Any, targets: Any) -> Any:
 
 
 @primitive
-def _cross_entropy(logits, targets):
+def _cross_entropy(logits, targets, one_hot=False):
     """mean over the rows of -sum_k targets_k log softmax(logits)_k; logits and targets (batch, C), each row
-    of targets usually a distribution (a one-hot row for a hard label). log softmax = logits -
+    of targets usually a distribution (one_hot=True: a one-hot row for a hard label). log softmax = logits -
     logsumexp(logits) is computed stably, so huge logits do not overflow.
 
     As one primitive its VJP is a single formula, g (softmax(logits) * rowsum(targets) - targets) / batch,
@@ -79,20 +78,24 @@ def _rows(x):
     return shape(x)[0] or 1  # an empty batch has loss 0, not 0 / 0
 
 
-def _logits_gradient(logits, targets):
+def _logits_gradient(logits, targets, one_hot):
     """d/d logits of -sum_k targets_k log softmax(logits)_k, row by row."""
+    if one_hot:
+        return anp.softmax(logits, axis=-1) - targets
     return anp.softmax(logits, axis=-1) * anp.sum(targets, axis=-1, keepdims=True) - targets
 
 
 defvjp(
     _cross_entropy,
-    lambda g, ans, logits, targets: _logits_gradient(logits, targets) * (g / _rows(logits)),
-    lambda g, ans, logits, targets: anp.log_softmax(logits, axis=-1) * (-g / _rows(logits)),
+    lambda g, ans, logits, targets, one_hot=False: _logits_gradient(logits, targets, one_hot) * (g / _rows(logits)),
+    lambda g, ans, logits, targets, one_hot=False: anp.log_softmax(logits, axis=-1) * (-g / _rows(logits)),
 )
 defjvp(
     _cross_entropy,
-    lambda t, ans, logits, targets: anp.sum(_logits_gradient(logits, targets) * t) / _rows(logits),
-    lambda t, ans, logits, targets: -anp.sum(anp.log_softmax(logits, axis=-1) * t) / _rows(logits),
+    lambda t, ans, logits, targets, one_hot=False: (
+        anp.sum(_logits_gradient(logits, targets, one_hot) * t) / _rows(logits)
+    ),
+    lambda t, ans, logits, targets, one_hot=False: -anp.sum(anp.log_softmax(logits, axis=-1) * t) / _rows(logits),
 )
 
 
@@ -101,9 +104,8 @@ def svm_loss(scores: Any, labels: Any, margin: float = 1.0) -> Any:
 
     scores (batch, C), integer labels (batch,). A class costs nothing once its score is `margin` below the
     correct one."""
-    labels = _class_labels("svm_loss", scores, labels)
-    n, n_classes = shape(scores)
-    is_correct = one_hot(labels, n_classes, raw(scores).dtype)
+    n = shape(scores)[0]
+    is_correct = _one_hot_labels("svm_loss", scores, labels)
     correct = anp.sum(scores * is_correct, axis=-1, keepdims=True)
     hinge = anp.relu(scores - correct + margin)
     return anp.sum(anp.where(is_correct == 1, 0.0, hinge)) / n
@@ -145,7 +147,7 @@ def accuracy(logits: Any, labels: Any) -> float:
         _same_shape("accuracy", z, "scores", y, "labels")
         predicted = xp.where(z > 0, 1, -1)
     else:
-        _class_labels("accuracy", z, y)
+        _one_hot_labels("accuracy", z, y)
         predicted = xp.argmax(z, axis=-1)
     return float(xp.mean(xp.astype(predicted == y, xp.float64)))
 
@@ -163,9 +165,10 @@ def _labels(y: Any, scores: Any) -> Any:
     return y if is_array(y) and namespace(y) is namespace(like) else asarray(y, like=like)
 
 
-def _class_labels(who: str, logits: Any, labels: Any) -> Any:
-    """labels as an integer array of shape (batch,) with values in 0..C-1, or a ValueError saying what is
-    wrong."""
+def _one_hot_labels(who: str, logits: Any, labels: Any) -> Any:
+    """one_hot(labels) in the dtype of logits, for integer labels of shape (batch,) with values in 0..C-1;
+    anything else is a ValueError saying what is wrong. (A label out of range gives a row without a 1, so
+    counting the 1s checks the range with one reduction.)"""
     labels = _labels(labels, logits)
     xp = namespace(labels)
     if len(shape(logits)) != 2:
@@ -182,12 +185,13 @@ def _class_labels(who: str, logits: Any, labels: Any) -> Any:
             f"got labels of shape {shape(labels)}."
             + (" Flatten them: labels.reshape(-1)." if len(shape(labels)) == 2 and labels.size == n else "")
         )
-    if n and not bool(xp.all((labels >= 0) & (labels < n_classes))):
+    encoded = one_hot(labels, n_classes, raw(logits).dtype)
+    if n and int(xp.sum(encoded)) != n:
         raise ValueError(
             f"{who}: labels must lie in 0..{n_classes - 1} for {n_classes} classes, got values from "
             f"{int(xp.min(labels))} to {int(xp.max(labels))}. Does the last layer have one output per class?"
         )
-    return labels
+    return encoded
 
 
 def _same_shape(who: str, a: Any, a_name: str, b: Any, b_name: str) -> None:

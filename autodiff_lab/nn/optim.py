@@ -39,7 +39,7 @@ class SGD:
                 f"the gradient of the loss with respect to these params, grad(loss)(params)."
             )
         for p, g in zip(p_leaves, g_leaves, strict=True):
-            if shape(p) != shape(g):
+            if getattr(p, "shape", ()) != getattr(g, "shape", ()):
                 raise ValueError(f"SGD.step: a gradient has shape {shape(g)}, its parameter {shape(p)}")
         if self.momentum:
             if self.velocity is None:

@@ -2,12 +2,16 @@
 implementation of the array API standard that rejects anything else), and keep float32 as float32."""
 
 import array_api_strict as xps
+import hypothesis.extra.numpy as hnp
 import numpy as np
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 import autodiff_lab as ad
 import autodiff_lab.numpy as anp
-from autodiff_lab import grad, jvp
+from autodiff_lab import backend_numpy, grad, jvp
+from autodiff_lab.backend import namespace
 
 rng = np.random.default_rng(0)
 W23 = rng.normal(size=(2, 3))
@@ -128,3 +132,40 @@ def test_asarray_like_moves_data_to_another_arrays_library():
     assert isinstance(back, np.ndarray) and back.dtype == np.float32
     with pytest.raises(TypeError, match=r"asarray\(x, like=y\) to y's library"):
         ad.backend.namespace(np.ones(1), strict)
+
+
+# ---- the numpy namespace's quicker reductions give numpy's own results ----------------------------------
+@st.composite
+def arrays_and_axes(draw):
+    dtype = draw(st.sampled_from([np.float32, np.float64, np.int8, np.int64, np.bool_]))
+    x = draw(hnp.arrays(dtype, hnp.array_shapes(min_dims=0, max_dims=3, min_side=0, max_side=3),
+                        elements={"allow_nan": False} if dtype in (np.float32, np.float64) else None))
+    axes = st.one_of(st.none(), st.just(()), st.integers(-x.ndim, x.ndim - 1),
+                     st.lists(st.integers(0, x.ndim - 1), unique=True).map(tuple)) if x.ndim else st.none()
+    return x, draw(axes), draw(st.booleans())
+
+
+@settings(max_examples=200)
+@given(case=arrays_and_axes())
+def test_numpy_namespace_reductions_equal_numpys(case):
+    x, axis, keepdims = case
+    for name, reference in (("sum", np.sum), ("max", np.max), ("all", np.all)):
+        ours = getattr(backend_numpy.namespace, name)
+        try:
+            expected = reference(x, axis=axis, keepdims=keepdims)
+        except ValueError:  # max of an empty axis
+            with pytest.raises(ValueError):
+                ours(x, axis=axis, keepdims=keepdims)
+            continue
+        got = ours(x, axis=axis, keepdims=keepdims)
+        assert np.asarray(got).dtype == np.asarray(expected).dtype and np.shape(got) == np.shape(expected)
+        np.testing.assert_array_equal(got, expected)
+
+
+def test_numpy_namespace_reshape_and_astype():
+    xp, x = backend_numpy.namespace, np.arange(6.0)
+    assert xp.reshape(x, (2, 3)).shape == (2, 3) and np.shares_memory(xp.reshape(x, (2, 3)), x)
+    assert xp.reshape(2.0, (1,)).shape == (1,)  # a Python number, as numpy.reshape allows
+    assert xp.astype(x, np.float32).dtype == np.float32
+    assert xp.astype(x, np.float64, copy=False) is x
+    assert namespace(x) is xp and xp.__name__ == "array_api_compat.numpy"

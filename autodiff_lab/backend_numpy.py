@@ -1,0 +1,47 @@
+"""The namespace of numpy arrays: array-api-compat's numpy namespace with its hottest functions made cheaper.
+
+numpy's module-level reductions (numpy.sum, numpy.max, numpy.all) are Python wrappers that inspect their
+arguments before calling the ufunc's `reduce`: on the small arrays of a training step that is as much work
+again as the reduction itself, and a training step makes a dozen of them. These functions call `reduce`
+(or the array's method) directly, with the array API's signatures and numpy's results. Everything else is
+array-api-compat's.
+"""
+
+from __future__ import annotations
+
+import types
+from typing import Any
+
+import array_api_compat.numpy as compat
+import numpy as np
+
+namespace = types.ModuleType(compat.__name__, compat.__doc__)
+namespace.__dict__.update({k: v for k, v in vars(compat).items() if not k.startswith("__")})
+
+
+def sum(x: Any, /, *, axis: Any = None, dtype: Any = None, keepdims: bool = False) -> Any:  # noqa: A001
+    return np.add.reduce(x, axis=axis, dtype=dtype, keepdims=keepdims)
+
+
+def max(x: Any, /, *, axis: Any = None, keepdims: bool = False) -> Any:  # noqa: A001
+    return np.maximum.reduce(x, axis=axis, keepdims=keepdims)
+
+
+def all(x: Any, /, *, axis: Any = None, keepdims: bool = False) -> Any:  # noqa: A001
+    return np.logical_and.reduce(x, axis=axis, keepdims=keepdims)
+
+
+def reshape(x: Any, /, shape: tuple[int, ...], *, copy: bool | None = None) -> Any:
+    if copy is None and isinstance(x, np.ndarray):
+        return x.reshape(shape)
+    return compat.reshape(x, shape, copy=copy)  # also takes Python numbers
+
+
+def astype(x: Any, dtype: Any, /, *, copy: bool = True, device: Any = None) -> Any:
+    if device is None and isinstance(x, np.ndarray):
+        return x.astype(dtype, copy=copy)
+    return compat.astype(x, dtype, copy=copy, device=device)
+
+
+for _fn in (sum, max, all, reshape, astype):
+    setattr(namespace, _fn.__name__, _fn)

@@ -1,0 +1,31 @@
+"""Pytrees: flatten and unflatten are inverses for every container the engine accepts."""
+
+from collections import OrderedDict, namedtuple
+
+import pytest
+
+from autodiff_lab.pytree import describe, tree_flatten, tree_map, tree_unflatten
+
+Pair = namedtuple("Pair", "a b")
+
+
+@pytest.mark.parametrize("tree, structure, leaves", [
+    (1.0, "*", [1.0]),
+    (None, "None", []),
+    ([1, (2, 3), {"x": 4, "y": None}], "[*, (*, *), {'x': *, 'y': None}]", [1, 2, 3, 4]),
+    (OrderedDict(b=1, a=[2]), "{'b': *, 'a': [*]}", [1, 2]),
+    (Pair(1, [2, 3]), "(*, [*, *])", [1, 2, 3]),
+    ({"k": Pair(None, (1,))}, "{'k': (None, (*,))}", [1]),
+    ([[], {}, ()], "[[], {}, ()]", []),
+])
+def test_flatten_then_unflatten_gives_the_tree_back(tree, structure, leaves):
+    got_leaves, treedef = tree_flatten(tree)
+    assert got_leaves == leaves and describe(treedef) == structure
+    rebuilt = tree_unflatten(treedef, got_leaves)
+    assert rebuilt == tree and type(rebuilt) is type(tree)
+
+
+def test_tree_map_over_two_trees_and_a_mismatch():
+    assert tree_map(lambda a, b: a + b, {"w": [1, 2]}, {"w": [10, 20]}) == {"w": [11, 22]}
+    with pytest.raises(ValueError, match=r"tree structures differ: \{'w': \[\*, \*\]\} vs \{'w': \[\*\]\}"):
+        tree_map(lambda a, b: a + b, {"w": [1, 2]}, {"w": [10]})
