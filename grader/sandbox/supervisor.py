@@ -111,6 +111,31 @@ def load_arrays(data: bytes, max_bytes: int) -> dict[str, np.ndarray]:
         return {name: npz[name] for name in npz.files}
 
 
+SCRATCH_PREFIX = "autodiff-lab-sandbox-"  # then the grader's PID: scratch folders name who made them
+
+
+def sweep_stale_scratch() -> None:
+    """Remove the scratch folders of graders that were killed before they could clean up (their PID is gone),
+    so a class's worth of killed runs does not pile up in the temp folder. Only folders untouched for an hour
+    go: a grader in another PID namespace that shares /tmp would look dead from here."""
+    temp, an_hour_ago = tempfile.gettempdir(), time.time() - 3600
+    for name in os.listdir(temp):
+        pid, path = name.removeprefix(SCRATCH_PREFIX).split("-")[0], os.path.join(temp, name)
+        if name.startswith(SCRATCH_PREFIX) and pid.isdigit() and not _alive(int(pid)):
+            if os.path.getmtime(path) < an_hour_ago:
+                shutil.rmtree(path, ignore_errors=True)
+
+
+def _alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:  # someone else's process
+        return True
+    return True
+
+
 class Sandbox:
     """One sandboxed kernel. `files`: a folder copied in as the student's working copy. `slot`: which
     worker (each gets its own uid, so one student's processes never count against another's limits)."""
@@ -137,7 +162,8 @@ class Sandbox:
         self.close()
 
     def start(self, timeout: float = 60.0) -> None:
-        self._scratch = tempfile.mkdtemp(prefix="autodiff-lab-sandbox-")
+        sweep_stale_scratch()
+        self._scratch = tempfile.mkdtemp(prefix=f"{SCRATCH_PREFIX}{os.getpid()}-")
         cmd_r, self._cmd_w = os.pipe()
         self._reply_r, reply_w = os.pipe()
         out_r, out_w = os.pipe()

@@ -193,3 +193,27 @@ def test_a_checkout_under_tmp_stays_visible_read_only(tmp_path, monkeypatch):
     with Sandbox(QUICK, files=str(tmp_path / "work")) as box:
         assert box.run(f"text = open({str(host_dir / 'engine.txt')!r}).read()").ok
         assert box.harvest([{"key": "t", "expr": "text"}], {}).results["t"]["value"] == "visible"
+
+
+def test_scratch_folders_of_killed_graders_are_swept(tmp_path, monkeypatch):
+    """A grader killed before it cleans up leaves its scratch folder; the next sandbox removes it once it is an
+    hour old, and leaves the folders of graders still running alone."""
+    import subprocess
+    import tempfile
+
+    from grader.sandbox.supervisor import SCRATCH_PREFIX, sweep_stale_scratch
+
+    monkeypatch.setattr(tempfile, "tempdir", str(tmp_path))
+    gone = subprocess.Popen(["true"])
+    gone.wait()
+    stale = tmp_path / f"{SCRATCH_PREFIX}{gone.pid}-abc"
+    recent = tmp_path / f"{SCRATCH_PREFIX}{gone.pid}-xyz"
+    live = tmp_path / f"{SCRATCH_PREFIX}{os.getpid()}-def"
+    other = tmp_path / f"{SCRATCH_PREFIX}old_name"
+    two_hours_ago = time.time() - 7200
+    for folder in (stale, recent, live, other):
+        (folder / "work").mkdir(parents=True)
+        if folder is not recent:
+            os.utime(folder, (two_hours_ago, two_hours_ago))
+    sweep_stale_scratch()
+    assert not stale.exists() and recent.exists() and live.exists() and other.exists()
