@@ -121,9 +121,13 @@ def sweep_stale_scratch() -> None:
     temp, an_hour_ago = tempfile.gettempdir(), time.time() - 3600
     for name in os.listdir(temp):
         pid, path = name.removeprefix(SCRATCH_PREFIX).split("-")[0], os.path.join(temp, name)
-        if name.startswith(SCRATCH_PREFIX) and pid.isdigit() and not _alive(int(pid)):
+        if not (name.startswith(SCRATCH_PREFIX) and pid.isdigit()) or _alive(int(pid)):
+            continue
+        try:
             if os.path.getmtime(path) < an_hour_ago:
                 shutil.rmtree(path, ignore_errors=True)
+        except OSError:  # another grader swept it first
+            pass
 
 
 def _alive(pid: int) -> bool:
