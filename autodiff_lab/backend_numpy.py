@@ -3,8 +3,9 @@
 numpy's module-level reductions (numpy.sum, numpy.max, numpy.all) are Python wrappers that inspect their
 arguments before calling the ufunc's `reduce`: on the small arrays of a training step that is as much work
 again as the reduction itself, and a training step makes a dozen of them. These functions call `reduce`
-(or the array's method) directly, with the array API's signatures and numpy's results. Everything else is
-array-api-compat's.
+(or the array's method) directly, with the array API's signatures and numpy's results. The creation
+functions skip array-api-compat's device check when no device is named (numpy has one device, the CPU).
+Everything else is array-api-compat's.
 """
 
 from __future__ import annotations
@@ -43,5 +44,16 @@ def astype(x: Any, dtype: Any, /, *, copy: bool = True, device: Any = None) -> A
     return compat.astype(x, dtype, copy=copy, device=device)
 
 
-for _fn in (sum, max, all, reshape, astype):
+def _on_the_cpu(name: str) -> Any:
+    """compat's creation function `name`, calling numpy's directly when no device is asked for."""
+    direct, checked = getattr(np, name), getattr(compat, name)
+
+    def create(*args: Any, device: Any = None, **kwargs: Any) -> Any:
+        return direct(*args, **kwargs) if device is None else checked(*args, device=device, **kwargs)
+
+    create.__name__ = name
+    return create
+
+
+for _fn in (sum, max, all, reshape, astype, *map(_on_the_cpu, ("arange", "empty", "full", "ones", "zeros"))):
     setattr(namespace, _fn.__name__, _fn)

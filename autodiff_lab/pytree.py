@@ -22,7 +22,7 @@ class TreeDef(NamedTuple):
 
 LEAF = TreeDef(None)
 NONE = TreeDef(type(None))
-_CONTAINERS = (dict, list, tuple, type(None))
+_LEAF_TYPES: set[type] = set()  # the types met as leaves so far: testing `type(x) in` it is quicker than isinstance
 
 
 def tree_flatten(tree: Any) -> tuple[list, TreeDef]:
@@ -39,15 +39,16 @@ def _flatten(tree: Any, leaves: list) -> TreeDef:
     elif tree is None:
         return NONE
     else:
+        _LEAF_TYPES.add(type(tree))
         leaves.append(tree)
         return LEAF
     defs = []
-    for child in children:  # leaves are handled here rather than in a call of their own: flattening is hot
-        if isinstance(child, _CONTAINERS):
-            defs.append(_flatten(child, leaves))
-        else:
+    for child in children:  # known leaves are handled here rather than in a call of their own: flattening is hot
+        if type(child) in _LEAF_TYPES:
             leaves.append(child)
             defs.append(LEAF)
+        else:
+            defs.append(_flatten(child, leaves))
     return _new_treedef(TreeDef, (type(tree), keys, tuple(defs)))
 
 

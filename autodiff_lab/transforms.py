@@ -95,14 +95,18 @@ def backward_pass(seeds: list[tuple[Box, Any]], tape: list[Box], keep_all: bool 
     cotangents: dict[Box, Any] = {}
     for box, g in seeds:
         cotangents[box] = cotangents[box] + g if box in cotangents else g
+    take = cotangents.get if keep_all else cotangents.pop
     for box in reversed(tape):
-        if not box.parents or box not in cotangents:
+        if not box.parents:
+            continue  # an input: its gradient stays in `cotangents`
+        g = take(box, None)
+        if g is None:
             continue
-        g = cotangents[box] if keep_all else cotangents.pop(box)
         primitive, ans, args, kwargs = box.primitive, box.value, box.args, box.kwargs
         for argnum, parent in zip(box.argnums, box.parents):
             parent_g = primitive.apply_vjp_rule(argnum, g, ans, args, kwargs)
-            cotangents[parent] = cotangents[parent] + parent_g if parent in cotangents else parent_g
+            before = cotangents.get(parent)
+            cotangents[parent] = parent_g if before is None else before + parent_g
         if free_graph:
             box.value = box.args = box.kwargs = None
     return cotangents
@@ -273,6 +277,8 @@ def _assemble(parts: list, axis: int, out_shape: tuple, in_shape: tuple, like: A
 
 
 def _positions(argnums: int | tuple[int, ...], nargs: int, transform: str) -> tuple[int, ...]:
+    if type(argnums) is int and 0 <= argnums < nargs:  # the common case, answered without a loop
+        return (argnums,)
     positions = (argnums,) if isinstance(argnums, int) else tuple(argnums)
     for i in positions:
         if not isinstance(i, int) or not -nargs <= i < nargs:
@@ -292,10 +298,7 @@ def _substitute(args: tuple, positions: tuple[int, ...], chosen: tuple) -> list:
 
 def _check_differentiable(primals: tuple, transform: str, positions: Sequence[int], leaves: list | None = None) -> None:
     """Integers and booleans have no derivative: say so, and how to fix it, before tracing."""
-    for leaf in tree_flatten(primals)[0] if leaves is None else leaves:
-        if not _is_floating(leaf):
-            break
-    else:
+    if all(map(_is_floating, tree_flatten(primals)[0] if leaves is None else leaves)):
         return
     for position, primal in zip(positions, primals):
         for leaf in tree_flatten(primal)[0]:
@@ -319,15 +322,12 @@ def _check_differentiable(primals: tuple, transform: str, positions: Sequence[in
 
 def _is_floating(x: Any) -> bool:
     r = raw(x)
-    if isinstance(r, (float, complex)):  # numpy's float64 scalars too
-        return True
-    dtype = getattr(r, "dtype", None)
-    if dtype is None:
-        return False
-    key = (type(r), dtype)
+    key = (type(r), getattr(r, "dtype", None))
     floating = _floating.get(key)
     if floating is None:
-        floating = _floating[key] = is_array(r) and isdtype(namespace(r), dtype, ("real floating", "complex floating"))
+        floating = _floating[key] = isinstance(r, (float, complex)) or (  # numpy's float64 scalars too
+            is_array(r) and isdtype(namespace(r), r.dtype, ("real floating", "complex floating"))
+        )
     return floating
 
 

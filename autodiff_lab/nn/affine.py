@@ -32,12 +32,12 @@ def affine(x: Any, W: Any, b: Any) -> Any:
 
 def _as_rows(a: Any, n: int) -> Any:
     """a (..., n) as a matrix of rows (batch, n): one row per example, whatever the batch's shape."""
-    return a if len(shape(a)) == 2 else reshape(a, (-1, n))
+    return a if a.ndim == 2 else reshape(a, (-1, n))
 
 
 def _weight_gradient(g: Any, x: Any, W: Any) -> Any:
     """x^T g, summed over every example of the batch: (n_in, n_out)."""
-    n_in, n_out = shape(W)
+    n_in, n_out = W.shape
     return _as_rows(x, n_in).mT @ _as_rows(g, n_out)
 
 
@@ -45,7 +45,7 @@ defvjp(
     affine,
     lambda g, ans, x, W, b: g @ W.mT,
     lambda g, ans, x, W, b: _weight_gradient(g, x, W),
-    lambda g, ans, x, W, b: sum(_as_rows(g, shape(b)[0]), axis=0),
+    lambda g, ans, x, W, b: sum(_as_rows(g, b.shape[0]), axis=0),
 )
 defjvp(
     affine,

@@ -52,17 +52,22 @@ class Linear:
         """x @ W + b, computed by the primitive `affine` (affine.py). A plain input array is cast to the
         parameters' dtype and moved to their library (so float64 numpy data can feed a float32 network on the
         GPU); a traced one must already match."""
-        if not isinstance(params, dict) or params.keys() != {"W", "b"}:
+        if not isinstance(params, dict) or params.keys() != _LINEAR_PARAMS:
             got = sorted(params) if isinstance(params, dict) else type(params).__name__
             raise ValueError(f"{self!r} takes params {{'W': ..., 'b': ...}} as made by .init(), got {got}")
-        W, b = params["W"], params["b"]
-        x = as_input(x, raw(W), self)
-        if shape(raw(x))[-1:] != (self.n_in,):
-            raise ValueError(
-                f"{self!r} expects inputs whose last axis has {self.n_in} features, got shape {shape(x)}. "
-                f"Reshape the batch to (batch, {self.n_in})."
-            )
-        return affine(x, W, b)
+        x = as_input(x, raw(params["W"]), self)
+        try:
+            return affine(x, params["W"], params["b"])
+        except ValueError:
+            if shape(x)[-1:] != (self.n_in,):  # say it in the layer's words
+                raise ValueError(
+                    f"{self!r} expects inputs whose last axis has {self.n_in} features, got shape {shape(x)}. "
+                    f"Reshape the batch to (batch, {self.n_in})."
+                ) from None
+            raise
+
+
+_LINEAR_PARAMS = frozenset({"W", "b"})  # the keys of a layer's params
 
 
 class MLP:
@@ -114,6 +119,8 @@ def as_input(x: Any, like: Any, who: Any) -> Any:
     """x as an array of the dtype and library of the array `like` (a parameter): plain arrays and lists are
     converted, traced values must match already."""
     dtype = like.dtype
+    if type(x) is type(like) and x.dtype == dtype:  # an array of the same library and dtype: as it is
+        return x
     if isinstance(x, Tracer):
         if raw(x).dtype != dtype:
             raise TypeError(

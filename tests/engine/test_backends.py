@@ -169,3 +169,20 @@ def test_numpy_namespace_reshape_and_astype():
     assert xp.astype(x, np.float32).dtype == np.float32
     assert xp.astype(x, np.float64, copy=False) is x
     assert namespace(x) is xp and xp.__name__ == "array_api_compat.numpy"
+
+
+@pytest.mark.parametrize("name, args", [
+    ("arange", (5,)), ("arange", (1, 7, 2)), ("zeros", ((2, 3),)), ("ones", (4,)), ("full", ((2,), 3.5)),
+    ("empty", ((0, 2),)),
+])
+def test_numpy_namespace_creation_matches_compat_and_still_checks_devices(name, args):
+    import array_api_compat.numpy as compat
+
+    ours, theirs = getattr(backend_numpy.namespace, name), getattr(compat, name)
+    for kwargs in ({}, {"dtype": np.float32}, {"device": "cpu"}):
+        got, expected = ours(*args, **kwargs), theirs(*args, **kwargs)
+        assert got.dtype == expected.dtype and got.shape == expected.shape
+        if name != "empty":
+            np.testing.assert_array_equal(got, expected)
+    with pytest.raises(ValueError, match="Unsupported device"):
+        ours(*args, device="gpu")

@@ -29,3 +29,15 @@ def test_tree_map_over_two_trees_and_a_mismatch():
     assert tree_map(lambda a, b: a + b, {"w": [1, 2]}, {"w": [10, 20]}) == {"w": [11, 22]}
     with pytest.raises(ValueError, match=r"tree structures differ: \{'w': \[\*, \*\]\} vs \{'w': \[\*\]\}"):
         tree_map(lambda a, b: a + b, {"w": [1, 2]}, {"w": [10]})
+
+
+def test_containers_are_never_remembered_as_leaves():
+    """Flattening remembers the types it met as leaves; a container type must never be among them, even a
+    subclass met after its leaves, or its contents would vanish into one leaf."""
+    from autodiff_lab import pytree
+
+    trees = [[1.0, "s", b"b"], {"a": OrderedDict(x=Pair(1, 2))}, (Pair([3], None),)]
+    for tree in trees:
+        tree_flatten(tree)
+    assert not {dict, list, tuple, OrderedDict, Pair, type(None)} & pytree._LEAF_TYPES
+    assert tree_flatten([OrderedDict(x=1), Pair(2, 3)])[0] == [1, 2, 3]
