@@ -26,6 +26,9 @@ ACTIVATIONS = {"relu": anp.relu, "tanh": anp.tanh, "sigmoid": anp.sigmoid}
 INIT_GAIN = {"relu": math.sqrt(2.0), "tanh": 1.0, "sigmoid": 1.0, None: 1.0}
 
 
+_LINEAR_PARAMS = frozenset({"W", "b"})  # the keys of a layer's params
+
+
 class Linear:
     """The affine layer y = x W + b: x (batch, n_in), W (n_in, n_out), b (n_out,), y (batch, n_out).
 
@@ -65,9 +68,6 @@ class Linear:
                     f"Reshape the batch to (batch, {self.n_in})."
                 ) from None
             raise
-
-
-_LINEAR_PARAMS = frozenset({"W", "b"})  # the keys of a layer's params
 
 
 class MLP:
