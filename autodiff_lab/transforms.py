@@ -17,7 +17,7 @@ from typing import Any
 from . import numpy as anp
 from .backend import is_array, isdtype, namespace, shape
 from .pytree import describe, tree_flatten, tree_unflatten
-from .tracing import Box, Dual, cycle_collector_paused, new_level, raw, tape_of
+from .tracing import Box, Dual, Tracer, cycle_collector_paused, new_level, raw, tape_of
 
 
 # ----------------------------------------------------------------------------------------------- reverse mode
@@ -321,7 +321,7 @@ def _check_differentiable(primals: tuple, transform: str, positions: Sequence[in
 
 
 def _is_floating(x: Any) -> bool:
-    r = raw(x)
+    r = raw(x) if isinstance(x, Tracer) else x
     key = (type(r), getattr(r, "dtype", None))
     floating = _floating.get(key)
     if floating is None:

@@ -20,32 +20,37 @@ from ..primitive import defjvp, defvjp, primitive
 @primitive
 def affine(x: Any, W: Any, b: Any) -> Any:
     """x @ W + b for x (..., n_in), W (n_in, n_out), b (n_out,): shape (..., n_out)."""
-    namespace(x, W)  # rejects arrays of two libraries with a clear message
     x_shape, W_shape, b_shape = shape(x), shape(W), shape(b)
     if len(W_shape) != 2 or b_shape != W_shape[1:] or x_shape[-1:] != W_shape[:1]:
         raise ValueError(
             f"affine(x, W, b) needs x (..., n_in), W (n_in, n_out) and b (n_out,); got x {x_shape}, "
             f"W {W_shape}, b {b_shape}"
         )
-    return x @ W + b
-
-
-def _as_rows(a: Any, n: int) -> Any:
-    """a (..., n) as a matrix of rows (batch, n): one row per example, whatever the batch's shape."""
-    return a if a.ndim == 2 else reshape(a, (-1, n))
+    try:
+        return x @ W + b
+    except Exception:
+        namespace(x, W, b)  # arrays of two libraries: say so clearly
+        raise
 
 
 def _weight_gradient(g: Any, x: Any, W: Any) -> Any:
-    """x^T g, summed over every example of the batch: (n_in, n_out)."""
-    n_in, n_out = W.shape
-    return _as_rows(x, n_in).mT @ _as_rows(g, n_out)
+    """x^T g, summed over every example of the batch: (n_in, n_out). A batch of another shape than (batch,
+    n_in) is first flattened into rows."""
+    if x.ndim != 2:
+        x, g = reshape(x, (-1, W.shape[0])), reshape(g, (-1, W.shape[1]))
+    return x.mT @ g
+
+
+def _bias_gradient(g: Any) -> Any:
+    """g summed over every axis but the last (the examples of the batch): (n_out,)."""
+    return sum(g if g.ndim == 2 else reshape(g, (-1, g.shape[-1])), axis=0)
 
 
 defvjp(
     affine,
     lambda g, ans, x, W, b: g @ W.mT,
     lambda g, ans, x, W, b: _weight_gradient(g, x, W),
-    lambda g, ans, x, W, b: sum(_as_rows(g, b.shape[0]), axis=0),
+    lambda g, ans, x, W, b: _bias_gradient(g),
 )
 defjvp(
     affine,

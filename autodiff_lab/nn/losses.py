@@ -170,11 +170,11 @@ def _one_hot_labels(who: str, logits: Any, labels: Any) -> Any:
     """one_hot(labels) in the dtype of logits, for integer labels of shape (batch,) with values in 0..C-1;
     anything else is a ValueError saying what is wrong. (A label out of range gives a row without a 1, so
     counting the 1s checks the range with one reduction.)"""
-    labels = _labels(labels, logits)
+    labels, logits_shape = _labels(labels, logits), shape(logits)
     xp = namespace(labels)
-    if len(shape(logits)) != 2:
-        raise ValueError(f"{who} needs logits of shape (batch, classes), got shape {shape(logits)}")
-    n, n_classes = shape(logits)
+    if len(logits_shape) != 2:
+        raise ValueError(f"{who} needs logits of shape (batch, classes), got shape {logits_shape}")
+    n, n_classes = logits_shape
     if not isdtype(xp, labels.dtype, "integral"):
         raise ValueError(
             f"{who} needs integer class labels (0 to {n_classes - 1}), got dtype {labels.dtype}. For one-hot "
@@ -182,7 +182,7 @@ def _one_hot_labels(who: str, logits: Any, labels: Any) -> Any:
         )
     if shape(labels) != (n,):
         raise ValueError(
-            f"{who} needs one label per example: labels of shape ({n},) for logits of shape {shape(logits)}, "
+            f"{who} needs one label per example: labels of shape ({n},) for logits of shape {logits_shape}, "
             f"got labels of shape {shape(labels)}."
             + (" Flatten them: labels.reshape(-1)." if len(shape(labels)) == 2 and labels.size == n else "")
         )

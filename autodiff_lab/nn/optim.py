@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from ..backend import shape
-from ..pytree import describe, tree_flatten, tree_unflatten
+from ..pytree import StructureMismatch, describe, tree_flatten, tree_map
 
 
 class SGD:
@@ -24,31 +24,38 @@ class SGD:
         if not 0 <= momentum < 1:
             raise ValueError(f"SGD: momentum must lie in [0, 1), got {momentum!r}")
         self.lr, self.momentum = lr, momentum
-        self.velocity: list | None = None  # one array per parameter leaf, once momentum has started
-        self._structure = None
+        self.velocity: Any = None  # v, in the structure of the params, once momentum has started
 
     def __repr__(self) -> str:
         return f"SGD(lr={self.lr}, momentum={self.momentum})"
 
     def step(self, params: Any, grads: Any) -> Any:
-        p_leaves, p_def = tree_flatten(params)
-        g_leaves, g_def = tree_flatten(grads)
-        if p_def != g_def:
-            raise ValueError(
-                f"SGD.step: grads have structure {describe(g_def)} but params have {describe(p_def)}; pass "
-                f"the gradient of the loss with respect to these params, grad(loss)(params)."
-            )
-        for p, g in zip(p_leaves, g_leaves, strict=True):
-            if getattr(p, "shape", ()) != getattr(g, "shape", ()):
-                raise ValueError(f"SGD.step: a gradient has shape {shape(g)}, its parameter {shape(p)}")
-        if self.momentum:
-            if self.velocity is None:
-                self.velocity, self._structure = [0.0] * len(g_leaves), p_def
-            elif p_def != self._structure:
+        velocity = grads
+        if self.momentum and self.velocity is not None:
+            try:
+                velocity = tree_map(lambda v, g: self.momentum * v + g, self.velocity, grads)
+            except StructureMismatch:
                 raise ValueError(
-                    f"SGD.step: this optimizer's momentum belongs to params of structure "
-                    f"{describe(self._structure)}, not {describe(p_def)}; use a new SGD for another model."
-                )
-            self.velocity = [self.momentum * v + g for v, g in zip(self.velocity, g_leaves, strict=True)]
-            g_leaves = self.velocity
-        return tree_unflatten(p_def, [p - self.lr * g for p, g in zip(p_leaves, g_leaves, strict=True)])
+                    f"SGD.step: this optimizer's momentum belongs to params of structure {_structure(self.velocity)}, "
+                    f"not {_structure(grads)}; use a new SGD for another model."
+                ) from None
+        try:
+            new_params = tree_map(self._descend, params, velocity)
+        except StructureMismatch:
+            raise ValueError(
+                f"SGD.step: grads have structure {_structure(grads)} but params have {_structure(params)}; pass "
+                f"the gradient of the loss with respect to these params, grad(loss)(params)."
+            ) from None
+        if self.momentum:
+            self.velocity = velocity
+        return new_params
+
+    def _descend(self, p: Any, v: Any) -> Any:
+        """p - lr * v for one parameter array."""
+        if getattr(p, "shape", ()) != getattr(v, "shape", ()):
+            raise ValueError(f"SGD.step: a gradient has shape {shape(v)}, its parameter {shape(p)}")
+        return p - self.lr * v
+
+
+def _structure(tree: Any) -> str:
+    return describe(tree_flatten(tree)[1])

@@ -41,9 +41,9 @@ Tracer.__len__ = lambda self: shape_of(raw(self))[0]
 Tracer.__iter__ = lambda self: (self[i] for i in range(len(self)))
 Tracer.__getitem__ = lambda self, index: indexing.getitem(self, indexing.plain_index(index))
 
-Tracer.shape = property(lambda self: shape_of(raw(self)))
-Tracer.ndim = property(lambda self: len(shape_of(raw(self))))
-Tracer.dtype = property(lambda self: raw(self).dtype)
+Tracer.shape = property(lambda self: shape_of(self.value))  # the value inside is a tracer again when nested
+Tracer.ndim = property(lambda self: len(shape_of(self.value)))
+Tracer.dtype = property(lambda self: self.value.dtype)
 Tracer.size = property(lambda self: raw(self).size)
 Tracer.T = property(lambda self: shapes.transpose(self))
 Tracer.mT = property(shapes.matrix_transpose)

@@ -4,7 +4,7 @@ from collections import OrderedDict, namedtuple
 
 import pytest
 
-from autodiff_lab.pytree import describe, tree_flatten, tree_map, tree_unflatten
+from autodiff_lab.pytree import StructureMismatch, describe, tree_flatten, tree_map, tree_unflatten
 
 Pair = namedtuple("Pair", "a b")
 
@@ -29,6 +29,43 @@ def test_tree_map_over_two_trees_and_a_mismatch():
     assert tree_map(lambda a, b: a + b, {"w": [1, 2]}, {"w": [10, 20]}) == {"w": [11, 22]}
     with pytest.raises(ValueError, match=r"tree structures differ: \{'w': \[\*, \*\]\} vs \{'w': \[\*\]\}"):
         tree_map(lambda a, b: a + b, {"w": [1, 2]}, {"w": [10]})
+
+
+SAME_STRUCTURE = [
+    ([1, (2, 3), {"x": 4, "y": None}], [10, (20, 30), {"x": 40, "y": None}]),
+    (OrderedDict(b=1, a=[2]), OrderedDict(b=10, a=[20])),
+    (Pair(1, [2, 3]), Pair(10, [20, 30])),
+    ({"k": Pair(None, (1,))}, {"k": Pair(None, (10,))}),
+    ([[], {}, ()], [[], {}, ()]),
+    (1.0, 10.0),
+]
+OTHER_STRUCTURE = [
+    ([1, 2], (1, 2)),                       # list vs tuple
+    ({"a": 1, "b": 2}, {"b": 2, "a": 1}),   # the same keys in another order
+    ({"a": 1}, OrderedDict(a=1)),           # dict vs a dict subclass
+    ([1, 2], [1, [2]]),                     # a leaf vs a container
+    ([1, [2]], [1, 2]),
+    ([1, None], [1, 2]),                    # None vs a leaf
+    ([1, 2], [1, None]),
+    (Pair(1, 2), (1, 2)),                   # a namedtuple vs a tuple
+    ([1, 2], [1, 2, 3]),
+]
+
+
+@pytest.mark.parametrize("a, b", SAME_STRUCTURE)
+def test_tree_map_walks_trees_of_one_structure_side_by_side(a, b):
+    mapped = tree_map(lambda x, y: f"{x}|{y}", a, b)
+    assert tree_flatten(mapped)[1] == tree_flatten(a)[1]
+    assert tree_flatten(mapped)[0] == [f"{x}|{y}" for x, y in zip(tree_flatten(a)[0], tree_flatten(b)[0])]
+
+
+@pytest.mark.parametrize("a, b", OTHER_STRUCTURE)
+def test_tree_map_refuses_trees_whose_treedefs_differ(a, b):
+    """tree_map walks the trees itself instead of comparing treedefs: it must refuse exactly what
+    tree_flatten tells apart, and say so with both structures."""
+    assert tree_flatten(a)[1] != tree_flatten(b)[1]
+    with pytest.raises(StructureMismatch, match="tree structures differ: .* vs .*"):
+        tree_map(lambda x, y: x, a, b)
 
 
 def test_containers_are_never_remembered_as_leaves():
