@@ -126,9 +126,10 @@ def value_and_grad(f: Callable, argnums: int | tuple[int, ...] = 0, has_aux: boo
             return f(*_substitute(args, positions, chosen), **kwargs)
 
         with cycle_collector_paused():  # for the whole round trip, and the graph is freed before it resumes
-            value, f_vjp, *aux = _vjp(f_of_chosen, tuple(args[i] for i in positions), "grad", positions, has_aux)
-            if shape(value) != () or not (is_array(raw(value)) or isinstance(raw(value), Number)):
-                what = f"shape {shape(value)}" if is_array(raw(value)) else f"a {type(value).__name__}"
+            value, f_vjp, *aux = _vjp(f_of_chosen, tuple(map(args.__getitem__, positions)), "grad", positions, has_aux)
+            r = raw(value)
+            if shape(r) != () or not (is_array(r) or isinstance(r, Number)):
+                what = f"shape {shape(r)}" if is_array(r) else f"a {type(value).__name__}"
                 raise TypeError(
                     f"grad needs f to return a scalar, but it returned {what}. Reduce the output to one number "
                     f"(e.g. anp.sum or anp.mean), or use jacrev / vjp to differentiate a non-scalar output."
@@ -298,7 +299,8 @@ def _substitute(args: tuple, positions: tuple[int, ...], chosen: tuple) -> list:
 
 def _check_differentiable(primals: tuple, transform: str, positions: Sequence[int], leaves: list | None = None) -> None:
     """Integers and booleans have no derivative: say so, and how to fix it, before tracing."""
-    if all(map(_is_floating, tree_flatten(primals)[0] if leaves is None else leaves)):
+    leaves = tree_flatten(primals)[0] if leaves is None else leaves
+    if {(type(x), getattr(x, "dtype", None)) for x in leaves} <= _floating_kinds or all(map(_is_floating, leaves)):
         return
     for position, primal in zip(positions, primals):
         for leaf in tree_flatten(primal)[0]:
@@ -321,14 +323,13 @@ def _check_differentiable(primals: tuple, transform: str, positions: Sequence[in
 
 
 def _is_floating(x: Any) -> bool:
-    r = raw(x) if isinstance(x, Tracer) else x
-    key = (type(r), getattr(r, "dtype", None))
-    floating = _floating.get(key)
-    if floating is None:
-        floating = _floating[key] = isinstance(r, (float, complex)) or (  # numpy's float64 scalars too
-            is_array(r) and isdtype(namespace(r), r.dtype, ("real floating", "complex floating"))
-        )
+    r = raw(x)
+    floating = isinstance(r, (float, complex)) or (  # numpy's float64 scalars too
+        is_array(r) and isdtype(namespace(r), r.dtype, ("real floating", "complex floating"))
+    )
+    if floating and not isinstance(x, Tracer):  # a tracer's type does not tell what it holds
+        _floating_kinds.add((type(x), getattr(x, "dtype", None)))
     return floating
 
 
-_floating: dict[tuple, bool] = {}  # (array type, dtype) -> floating? Remembered: every input is asked
+_floating_kinds: set[tuple] = set()  # (type, dtype) of the inputs found floating so far: every input is asked

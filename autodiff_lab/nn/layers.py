@@ -101,11 +101,9 @@ class MLP:
             got = f"{len(params)} entries" if is_list else f"a {type(params).__name__}"
             raise ValueError(f"{self!r} takes a list of {len(self.layers)} layer parameter dicts, got {got}")
         act = ACTIVATIONS[self.activation]
-        for i, (layer, p) in enumerate(zip(self.layers, params, strict=True)):
-            x = layer(p, x)
-            if i < len(self.layers) - 1:
-                x = act(x)
-        return x
+        for layer, p in zip(self.layers[:-1], params[:-1]):
+            x = act(layer(p, x))
+        return self.layers[-1](params[-1], x)
 
 
 def float_dtype(name: str) -> Any:
