@@ -3,9 +3,9 @@
 numpy's module-level reductions (numpy.sum, numpy.max, numpy.all) are Python wrappers that inspect their
 arguments before calling the ufunc's `reduce`: on the small arrays of a training step that is as much work
 again as the reduction itself, and a training step makes a dozen of them. These functions call `reduce`
-(or the array's method) directly, with the array API's signatures and numpy's results. The creation
-functions skip array-api-compat's device check when no device is named (numpy has one device, the CPU).
-Everything else is array-api-compat's.
+(or the array's method, or numpy's count_nonzero without compat's wrapper) directly, with the array API's
+signatures and numpy's results. The creation functions skip array-api-compat's device check when no
+device is named (numpy has one device, the CPU). Everything else is array-api-compat's.
 """
 
 from __future__ import annotations
@@ -32,6 +32,11 @@ def all(x: Any, /, *, axis: Any = None, keepdims: bool = False) -> Any:  # noqa:
     return np.logical_and.reduce(x, axis=axis, keepdims=keepdims)
 
 
+def count_nonzero(x: Any, /, *, axis: Any = None, keepdims: bool = False) -> Any:
+    count = np.count_nonzero(x, axis=axis, keepdims=keepdims)
+    return np.asarray(count) if axis is None and not keepdims else count  # an array, as the standard says
+
+
 def reshape(x: Any, /, shape: tuple[int, ...], *, copy: bool | None = None) -> Any:
     if copy is None and isinstance(x, np.ndarray):
         return x.reshape(shape)
@@ -55,5 +60,6 @@ def _on_the_cpu(name: str) -> Any:
     return create
 
 
-for _fn in (sum, max, all, reshape, astype, *map(_on_the_cpu, ("arange", "empty", "full", "ones", "zeros"))):
+_CREATION = ("arange", "empty", "full", "ones", "zeros")
+for _fn in (sum, max, all, count_nonzero, reshape, astype, *map(_on_the_cpu, _CREATION)):
     setattr(namespace, _fn.__name__, _fn)

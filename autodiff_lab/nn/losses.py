@@ -156,7 +156,12 @@ def accuracy(logits: Any, labels: Any) -> float:
 def one_hot(labels: Any, n_classes: int, dtype: Any) -> Any:
     """(batch, n_classes) array with a 1 at each example's label, 0 elsewhere (a constant)."""
     xp = namespace(labels)
-    return xp.astype(xp.reshape(labels, (-1, 1)) == xp.arange(n_classes), dtype)
+    return xp.astype(_is_label(xp, labels, n_classes), dtype)
+
+
+def _is_label(xp: Any, labels: Any, n_classes: int) -> Any:
+    """(batch, n_classes) booleans, True at each example's label."""
+    return xp.reshape(labels, (-1, 1)) == xp.arange(n_classes)
 
 
 # ------------------------------------------------------------------------------------------------ checks
@@ -168,8 +173,8 @@ def _labels(y: Any, scores: Any) -> Any:
 
 def _one_hot_labels(who: str, logits: Any, labels: Any) -> Any:
     """one_hot(labels) in the dtype of logits, for integer labels of shape (batch,) with values in 0..C-1;
-    anything else is a ValueError saying what is wrong. (A label out of range gives a row without a 1, so
-    counting the 1s checks the range with one reduction.)"""
+    anything else is a ValueError saying what is wrong. (A label out of range gives a row without a True, so
+    counting the Trues checks the range at once.)"""
     labels, logits_shape = _labels(labels, logits), shape(logits)
     xp = namespace(labels)
     if len(logits_shape) != 2:
@@ -186,13 +191,13 @@ def _one_hot_labels(who: str, logits: Any, labels: Any) -> Any:
             f"got labels of shape {shape(labels)}."
             + (" Flatten them: labels.reshape(-1)." if len(shape(labels)) == 2 and labels.size == n else "")
         )
-    encoded = one_hot(labels, n_classes, raw(logits).dtype)
-    if n and int(xp.sum(encoded)) != n:
+    is_label = _is_label(xp, labels, n_classes)
+    if int(xp.count_nonzero(is_label)) != n:
         raise ValueError(
             f"{who}: labels must lie in 0..{n_classes - 1} for {n_classes} classes, got values from "
             f"{int(xp.min(labels))} to {int(xp.max(labels))}. Does the last layer have one output per class?"
         )
-    return encoded
+    return xp.astype(is_label, raw(logits).dtype)
 
 
 def _same_shape(who: str, a: Any, a_name: str, b: Any, b_name: str) -> None:

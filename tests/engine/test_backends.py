@@ -1,6 +1,7 @@
 """The engine never calls numpy directly: the same rules run on array-api-strict (a minimal, strict
 implementation of the array API standard that rejects anything else), and keep float32 as float32."""
 
+import array_api_compat.numpy as compat
 import array_api_strict as xps
 import hypothesis.extra.numpy as hnp
 import numpy as np
@@ -149,7 +150,7 @@ def arrays_and_axes(draw):
 @given(case=arrays_and_axes())
 def test_numpy_namespace_reductions_equal_numpys(case):
     x, axis, keepdims = case
-    for name, reference in (("sum", np.sum), ("max", np.max), ("all", np.all)):
+    for name, reference in (("sum", np.sum), ("max", np.max), ("all", np.all), ("count_nonzero", compat.count_nonzero)):
         ours = getattr(backend_numpy.namespace, name)
         try:
             expected = reference(x, axis=axis, keepdims=keepdims)
@@ -176,7 +177,6 @@ def test_numpy_namespace_reshape_and_astype():
     ("empty", ((0, 2),)),
 ])
 def test_numpy_namespace_creation_matches_compat_and_still_checks_devices(name, args):
-    import array_api_compat.numpy as compat
 
     ours, theirs = getattr(backend_numpy.namespace, name), getattr(compat, name)
     for kwargs in ({}, {"dtype": np.float32}, {"device": "cpu"}):
