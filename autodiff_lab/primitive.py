@@ -77,7 +77,11 @@ class Primitive:
             out = rule(g, ans, *args, **kwargs) if kwargs else rule(g, ans, *args)
         except Exception as err:
             raise self._rule_failed("VJP", argnum, err) from err
-        if getattr(out, "shape", ()) != getattr(args[argnum], "shape", ()):
+        try:
+            fits = out.shape == args[argnum].shape
+        except AttributeError:  # a Python number has no .shape
+            fits = shape(out) == shape(args[argnum])
+        if not fits:
             self._shape_error("VJP", argnum, out, args[argnum])
         return out
 

@@ -72,7 +72,7 @@ def _cross_entropy(logits, targets, one_hot=False):
     xp = namespace(logits, targets)
     shifted = logits - xp.max(logits, axis=-1, keepdims=True)  # log_softmax written out: 5 numpy calls fewer
     log_probs = shifted - xp.log(xp.sum(xp.exp(shifted), axis=-1, keepdims=True))
-    return -xp.sum(targets * log_probs) / _rows(logits)
+    return xp.sum(targets * log_probs) / -_rows(logits)
 
 
 def _rows(x):
@@ -168,6 +168,8 @@ def _is_label(xp: Any, labels: Any, n_classes: int) -> Any:
 def _labels(y: Any, scores: Any) -> Any:
     """Labels (data, never differentiated) as an array of the scores' library."""
     y, like = raw(y), raw(scores)
+    if type(y) is type(like):  # already an array of that library
+        return y
     return y if is_array(y) and namespace(y) is namespace(like) else asarray(y, like=like)
 
 
