@@ -124,8 +124,9 @@ def _map(f: Callable, tree: Any, rest: tuple) -> Any:
                 raise _Mismatch
             columns.append(r)
     elif tree is None:
-        if rest.count(None) != len(rest):
-            raise _Mismatch
+        for r in rest:
+            if r is not None:
+                raise _Mismatch
         return None
     else:  # a leaf
         for r in rest:

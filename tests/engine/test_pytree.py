@@ -2,6 +2,7 @@
 
 from collections import OrderedDict, namedtuple
 
+import numpy as np
 import pytest
 
 from autodiff_lab.pytree import StructureMismatch, describe, tree_flatten, tree_map, tree_unflatten
@@ -47,6 +48,8 @@ OTHER_STRUCTURE = [
     ([1, [2]], [1, 2]),
     ([1, None], [1, 2]),                    # None vs a leaf
     ([1, 2], [1, None]),
+    ([None], [np.ones(3)]),                 # (an array must not be compared with None elementwise)
+    ([np.ones(3)], [None]),
     (Pair(1, 2), (1, 2)),                   # a namedtuple vs a tuple
     ([1, 2], [1, 2, 3]),
 ]
