@@ -50,9 +50,10 @@ def _flatten(tree: Any, leaves: list) -> TreeDef:
     return type(tree), keys, _leaf_row(len(defs)) if only_leaves else tuple(defs)
 
 
-@functools.cache
+@functools.lru_cache(maxsize=256)
 def _leaf_row(n: int) -> tuple:
-    """(LEAF,) * n, one shared tuple per n: _build knows a container of leaves only by this identity."""
+    """(LEAF,) * n, one shared tuple per n: _build knows a container of leaves by this identity. (A row pushed
+    out of the cache only sends the treedefs holding it down _build's general path.)"""
     return (LEAF,) * n
 
 

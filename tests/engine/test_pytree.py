@@ -81,3 +81,14 @@ def test_containers_are_never_remembered_as_leaves():
         tree_flatten(tree)
     assert not {dict, list, tuple, OrderedDict, Pair, type(None)} & pytree._LEAF_TYPES
     assert tree_flatten([OrderedDict(x=1), Pair(2, 3)])[0] == [1, 2, 3]
+
+
+def test_unflatten_still_works_when_the_row_of_leaves_was_forgotten():
+    """tree_unflatten rebuilds a container of leaves in one step when it recognizes the shared row of LEAF
+    markers; a treedef whose row has left the cache takes the general path, with the same result."""
+    from autodiff_lab import pytree
+
+    tree = [{"W": 1.0, "b": 2.0}, (3.0, 4.0)]
+    leaves, treedef = tree_flatten(tree)
+    pytree._leaf_row.cache_clear()
+    assert tree_unflatten(treedef, leaves) == tree
