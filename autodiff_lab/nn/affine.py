@@ -27,10 +27,14 @@ def affine(x: Any, W: Any, b: Any) -> Any:
             f"W {W_shape}, b {b_shape}"
         )
     try:
-        return x @ W + b
+        y = x @ W
     except Exception:
         namespace(x, W, b)  # arrays of two libraries: say so clearly
         raise
+    if y.dtype == b.dtype:
+        y += b  # in place on the fresh product: one (batch, n_out) array fewer than y + b
+        return y
+    return y + b
 
 
 def _weight_gradient(g: Any, x: Any, W: Any) -> Any:

@@ -51,10 +51,15 @@ class SGD:
         return new_params
 
     def _descend(self, p: Any, v: Any) -> Any:
-        """p - lr * v for one parameter array."""
+        """p - lr * v for one parameter array, computed as (-lr v) + p: the same numbers, and when p is an
+        array of the product's type and dtype the sum goes in place into the fresh product (one array fewer)."""
         if getattr(p, "shape", ()) != getattr(v, "shape", ()):
             raise ValueError(f"SGD.step: a gradient has shape {shape(v)}, its parameter {shape(p)}")
-        return p - self.lr * v
+        step = v * -self.lr
+        if type(step) is not type(p) or step.dtype != p.dtype:  # a traced or mixed-dtype p: no in-place
+            return p - self.lr * v
+        step += p
+        return step
 
 
 def _structure(tree: Any) -> str:

@@ -163,6 +163,57 @@ def test_numpy_namespace_reductions_equal_numpys(case):
         np.testing.assert_array_equal(got, expected)
 
 
+@st.composite
+def matrices_and_axes(draw):
+    """Float matrices of the shapes a training step reduces (many short rows, batches of columns), with
+    infinities and NaNs among the entries."""
+    dtype = draw(st.sampled_from([np.float32, np.float64]))
+    shape = draw(st.tuples(st.sampled_from([0, 1, 3, 64, 130]), st.sampled_from([0, 1, 10, 32, 33, 129, 140])))
+    elements = st.floats(-1e3, 1e3, width=32) | st.sampled_from([np.inf, -np.inf, np.nan])
+    x = draw(hnp.arrays(dtype, shape, elements=elements if draw(st.booleans()) else st.floats(-1e3, 1e3, width=32)))
+    if draw(st.booleans()):
+        x = np.asarray(x.T.copy().T)  # Fortran order: the products still see the right numbers
+    return x, draw(st.sampled_from([0, 1, -1, -2])), draw(st.booleans())
+
+
+@pytest.mark.filterwarnings("ignore:invalid value encountered:RuntimeWarning")  # inf - inf, in both
+@settings(max_examples=150)
+@given(case=matrices_and_axes())
+def test_numpy_namespace_matrix_reductions_agree_with_numpy(case):
+    """The sum over one axis of a float matrix is a product with ones: numpy's result up to rounding. The
+    maximum of short rows reduces the transposed copy: exactly numpy's result."""
+    x, axis, keepdims = case
+    xp = backend_numpy.namespace
+    expected = np.sum(x, axis=axis, keepdims=keepdims)
+    got = xp.sum(x, axis=axis, keepdims=keepdims)
+    assert got.dtype == expected.dtype and got.shape == expected.shape
+    eps = np.finfo(x.dtype).eps
+    scale = np.sum(np.abs(np.nan_to_num(x, posinf=0, neginf=0)), axis=axis, keepdims=keepdims)
+    finite, infinite = np.isfinite(expected), np.isinf(expected)
+    np.testing.assert_array_equal(np.isnan(got), np.isnan(expected))
+    np.testing.assert_array_equal(got[infinite], expected[infinite])
+    assert np.all(np.abs(got[finite] - expected[finite]) <= 8 * eps * scale[finite] + np.finfo(x.dtype).tiny)
+    try:
+        expected_max = np.max(x, axis=axis, keepdims=keepdims)
+    except ValueError:  # the maximum of an empty row
+        with pytest.raises(ValueError):
+            xp.max(x, axis=axis, keepdims=keepdims)
+        return
+    got_max = xp.max(x, axis=axis, keepdims=keepdims)
+    assert got_max.dtype == expected_max.dtype and got_max.shape == expected_max.shape
+    np.testing.assert_array_equal(got_max, expected_max)
+
+
+def test_numpy_namespace_sums_leave_no_shared_state():
+    """The vectors of ones behind the sums are kept read-only; every result is a fresh, writable array."""
+    xp, x = backend_numpy.namespace, np.ones((4, 3))
+    first = xp.sum(x, axis=0)
+    first[:] = 7.0
+    np.testing.assert_array_equal(xp.sum(x, axis=0), [4.0, 4.0, 4.0])
+    with pytest.raises(ValueError, match="read-only"):
+        backend_numpy._ones(4, x.dtype)[0] = 2.0
+
+
 def test_numpy_namespace_reshape_and_astype():
     xp, x = backend_numpy.namespace, np.arange(6.0)
     assert xp.reshape(x, (2, 3)).shape == (2, 3) and np.shares_memory(xp.reshape(x, (2, 3)), x)

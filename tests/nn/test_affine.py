@@ -72,3 +72,17 @@ def test_mismatched_shapes_are_named(shapes, rng):
     x, W, b = (rng.normal(size=s) for s in shapes)
     with pytest.raises(ValueError, match=r"needs x \(\.\.\., n_in\), W \(n_in, n_out\) and b \(n_out,\); got x"):
         nn.affine(x, W, b)
+
+
+@pytest.mark.parametrize("dtypes", [("float32", "float32", "float32"), ("float32", "float32", "float64"),
+                                    ("float64", "float32", "float32"), ("float32", "float64", "float32")])
+def test_the_bias_added_in_place_gives_numpys_result_and_dtype(dtypes, rng):
+    """affine adds b into the fresh product x @ W when their dtypes agree; otherwise b may promote the
+    result, exactly as in x @ W + b, and the inputs are never written."""
+    x, W, b = (rng.normal(size=s).astype(d) for s, d in zip([(4, 3), (3, 2), (2,)], dtypes))
+    copies = [a.copy() for a in (x, W, b)]
+    y, expected = nn.affine(x, W, b), x @ W + b
+    assert y.dtype == expected.dtype
+    np.testing.assert_array_equal(y, expected)
+    for a, before in zip((x, W, b), copies):
+        np.testing.assert_array_equal(a, before)

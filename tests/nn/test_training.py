@@ -6,7 +6,8 @@ import io
 import numpy as np
 import pytest
 
-from autodiff_lab import nn
+import autodiff_lab.numpy as anp
+from autodiff_lab import grad, nn
 from autodiff_lab.data import load_digits
 
 
@@ -17,6 +18,29 @@ def test_sgd_step_by_hand():
     np.testing.assert_allclose(new[0]["W"], [[0.0, 3.0]])
     np.testing.assert_allclose(new[0]["b"], [0.4])
     np.testing.assert_array_equal(params[0]["W"], [[1.0, 2.0]])  # the old params are left as they were
+
+
+@pytest.mark.parametrize("p_dtype, g_dtype", [("float32", "float32"), ("float64", "float64"), ("float64", "float32"),
+                                              ("float32", "float64")])
+def test_sgd_step_gives_numpys_numbers_and_dtype(p_dtype, g_dtype, rng):
+    """The step is computed in place on the fresh product -lr * g where it can: the same numbers, bit for
+    bit, and the same dtype as p - lr * g, with the old params and the grads untouched."""
+    p, g = rng.normal(size=(5, 3)).astype(p_dtype), rng.normal(size=(5, 3)).astype(g_dtype)
+    copies = p.copy(), g.copy()
+    new = nn.SGD(0.01).step({"W": p}, {"W": g})["W"]
+    expected = p - 0.01 * g
+    assert new.dtype == expected.dtype
+    np.testing.assert_array_equal(new, expected)
+    np.testing.assert_array_equal(p, copies[0])
+    np.testing.assert_array_equal(g, copies[1])
+
+
+def test_sgd_step_can_be_differentiated():
+    """A step on traced params (as in meta-learning) is recorded like any other computation:
+    d/dp sum(p - lr * g(p)) with g(p) = 2 p is 1 - 2 lr."""
+    opt = nn.SGD(0.1)
+    dp = grad(lambda p: anp.sum(opt.step([p], [2 * p])[0]))(np.array([1.0, -2.0]))
+    np.testing.assert_allclose(dp, [0.8, 0.8])
 
 
 def test_sgd_momentum_accumulates_velocity():
