@@ -29,24 +29,21 @@ namespace.__dict__.update({k: v for k, v in vars(compat).items() if not k.starts
 
 
 def sum(x: Any, /, *, axis: Any = None, dtype: Any = None, keepdims: bool = False) -> Any:  # noqa: A001
-    if dtype is None and type(axis) is int and type(x) is np.ndarray and x.ndim == 2 and x.dtype in _BLAS_FLOATS:
-        if axis in (0, -2):  # a column sum: ones (n,) @ x (n, m)
+    if type(axis) is int and type(x) is np.ndarray and x.ndim == 2 and dtype is None and x.dtype.char in "fd":
+        if axis == 0 or axis == -2:  # column sums: ones (n,) @ x (n, m)
             out = _ones(x.shape[0], x.dtype) @ x
             return out.reshape(1, -1) if keepdims else out
-        if axis in (1, -1) and x.shape[1] <= 128:  # a row sum: x (n, m) @ ones (m,)
+        if x.shape[1] <= 128:  # row sums: x (n, m) @ ones (m,)
             out = x @ _ones(x.shape[1], x.dtype)
             return out.reshape(-1, 1) if keepdims else out
     return np.add.reduce(x, axis=axis, dtype=dtype, keepdims=keepdims)
 
 
 def max(x: Any, /, *, axis: Any = None, keepdims: bool = False) -> Any:  # noqa: A001
-    if type(axis) is int and axis in (1, -1) and type(x) is np.ndarray and x.ndim == 2 and _many_short_rows(x):
-        out = np.maximum.reduce(np.ascontiguousarray(x.T), axis=0)
+    if type(axis) is int and axis in (1, -1) and type(x) is np.ndarray and x.ndim == 2 and x.shape[1] <= 32 <= len(x):
+        out = np.maximum.reduce(np.ascontiguousarray(x.T), axis=0)  # many short rows: reduce long ones instead
         return out.reshape(-1, 1) if keepdims else out
     return np.maximum.reduce(x, axis=axis, keepdims=keepdims)
-
-
-_BLAS_FLOATS = (np.dtype(np.float32), np.dtype(np.float64))
 
 
 @functools.lru_cache(maxsize=64)
@@ -55,11 +52,6 @@ def _ones(n: int, dtype: Any) -> Any:
     ones = np.ones(n, dtype)
     ones.flags.writeable = False
     return ones
-
-
-def _many_short_rows(x: Any) -> bool:
-    rows, length = x.shape
-    return length <= 32 and rows >= 64
 
 
 def all(x: Any, /, *, axis: Any = None, keepdims: bool = False) -> Any:  # noqa: A001
