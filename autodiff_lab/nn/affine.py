@@ -20,7 +20,10 @@ from ..primitive import defjvp, defvjp, primitive
 @primitive
 def affine(x: Any, W: Any, b: Any) -> Any:
     """x @ W + b for x (..., n_in), W (n_in, n_out), b (n_out,): shape (..., n_out)."""
-    x_shape, W_shape, b_shape = shape(x), shape(W), shape(b)
+    try:
+        x_shape, W_shape, b_shape = x.shape, W.shape, b.shape
+    except AttributeError:  # a Python number or list among them
+        x_shape, W_shape, b_shape = shape(x), shape(W), shape(b)
     if len(W_shape) != 2 or b_shape != W_shape[1:] or x_shape[-1:] != W_shape[:1]:
         raise ValueError(
             f"affine(x, W, b) needs x (..., n_in), W (n_in, n_out) and b (n_out,); got x {x_shape}, "
