@@ -56,8 +56,8 @@ class SGD:
         if getattr(p, "shape", ()) != getattr(v, "shape", ()):
             raise ValueError(f"SGD.step: a gradient has shape {shape(v)}, its parameter {shape(p)}")
         step = v * -self.lr
-        if type(step) is not type(p) or step.dtype != p.dtype:  # a traced or mixed-dtype p: no in-place
-            return p - self.lr * v
+        if type(step) is not type(p) or getattr(p, "dtype", None) is None or step.dtype != p.dtype:
+            return p - self.lr * v  # a traced p, a Python number, or two dtypes: no in-place
         step += p
         return step
 

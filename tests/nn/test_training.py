@@ -35,6 +35,11 @@ def test_sgd_step_gives_numpys_numbers_and_dtype(p_dtype, g_dtype, rng):
     np.testing.assert_array_equal(g, copies[1])
 
 
+def test_sgd_steps_python_numbers_and_numpy_scalars():
+    new = nn.SGD(0.5).step({"a": 1.0, "b": np.float32(2.0)}, {"a": 0.5, "b": np.float32(1.0)})
+    assert new == {"a": 0.75, "b": 1.5} and type(new["a"]) is float and new["b"].dtype == np.float32
+
+
 def test_sgd_step_can_be_differentiated():
     """A step on traced params (as in meta-learning) is recorded like any other computation:
     d/dp sum(p - lr * g(p)) with g(p) = 2 p is 1 - 2 lr."""
