@@ -4,12 +4,14 @@ bounds the sandbox as a whole, so a submission that forks cannot multiply its me
 
 `plan` chooses the folders and settings; launcher.py creates them and moves itself in before it starts the
 sandbox (everything in it inherits the groups: launcher.join_cgroups); the supervisor reads whether the kernel
-was killed for memory (`oom_killed`) and removes the folders afterwards (`remove`).
+was killed for memory (`oom_killed`) and removes the folders afterwards (`remove`). The groups of a grader
+that was killed before it could remove them are cleared by the next one (`parents`, `clear`).
 """
 
 from __future__ import annotations
 
 import os
+import signal
 import time
 from pathlib import Path
 
@@ -94,3 +96,24 @@ def remove(groups: Plan) -> None:
                 break
             except OSError:
                 time.sleep(0.02)
+
+
+def parents() -> list[str]:
+    """The folders in which plan() makes a sandbox's groups here: where a killed grader left its groups."""
+    return sorted({os.path.dirname(folder) for folder, _ in plan("probe", 1, 1)})
+
+
+def clear(folders: list[str]) -> None:
+    """Kill whatever still runs in these groups (a dead grader's sandbox; its launcher normally takes the
+    sandbox down with it) and remove them."""
+    for folder in folders:
+        try:
+            pids = Path(folder, "cgroup.procs").read_text().split()
+        except OSError:
+            continue
+        for pid in pids:
+            try:
+                os.kill(int(pid), signal.SIGKILL)
+            except ProcessLookupError:
+                pass
+    remove([(folder, {}) for folder in folders])

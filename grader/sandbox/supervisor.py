@@ -114,20 +114,32 @@ def load_arrays(data: bytes, max_bytes: int) -> dict[str, np.ndarray]:
 SCRATCH_PREFIX = "autodiff-lab-sandbox-"  # then the grader's PID: scratch folders name who made them
 
 
-def sweep_stale_scratch() -> None:
-    """Remove the scratch folders of graders that were killed before they could clean up (their PID is gone),
-    so a class's worth of killed runs does not pile up in the temp folder. Only folders untouched for an hour
-    go: a grader in another PID namespace that shares /tmp would look dead from here."""
-    temp, an_hour_ago = tempfile.gettempdir(), time.time() - 3600
-    for name in os.listdir(temp):
-        pid, path = name.removeprefix(SCRATCH_PREFIX).split("-")[0], os.path.join(temp, name)
+def sweep_stale() -> None:
+    """Remove what graders killed before they could clean up left behind (their PID is gone): scratch folders
+    and control groups, so a class's worth of killed runs does not pile up. Only what is untouched for an hour
+    goes: a grader in another PID namespace that shares the temp folder would look dead from here."""
+    for path in _stale(tempfile.gettempdir()):
+        shutil.rmtree(path, ignore_errors=True)  # another grader may sweep it at the same time
+    cgroups.clear([path for parent in cgroups.parents() for path in _stale(parent)])
+
+
+def _stale(folder: str) -> list[str]:
+    """The sandbox folders in `folder` whose grader is dead, untouched for an hour."""
+    an_hour_ago, found = time.time() - 3600, []
+    try:
+        names = os.listdir(folder)
+    except OSError:
+        return []
+    for name in names:
+        pid, path = name.removeprefix(SCRATCH_PREFIX).split("-")[0], os.path.join(folder, name)
         if not (name.startswith(SCRATCH_PREFIX) and pid.isdigit()) or _alive(int(pid)):
             continue
         try:
             if os.path.getmtime(path) < an_hour_ago:
-                shutil.rmtree(path, ignore_errors=True)
-        except OSError:  # another grader swept it first
+                found.append(path)
+        except OSError:  # swept by another grader meanwhile
             pass
+    return found
 
 
 def _alive(pid: int) -> bool:
@@ -166,7 +178,7 @@ class Sandbox:
         self.close()
 
     def start(self, timeout: float = 60.0) -> None:
-        sweep_stale_scratch()
+        sweep_stale()
         self._scratch = tempfile.mkdtemp(prefix=f"{SCRATCH_PREFIX}{os.getpid()}-")
         cmd_r, self._cmd_w = os.pipe()
         self._reply_r, reply_w = os.pipe()

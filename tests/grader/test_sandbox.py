@@ -3,6 +3,7 @@
 import os
 import threading
 import time
+from pathlib import Path
 
 import pytest
 
@@ -122,6 +123,38 @@ def test_cpu_time_is_limited():
     assert err.value.cpu_limit
 
 
+@pytest.mark.skipif(not cgroups.plan("probe", 1, 1), reason="no control groups available here")
+def test_control_groups_of_killed_graders_are_cleared():
+    """A killed grader's groups (and anything still running in them) go once they are an hour old; the groups
+    of a grader still running, and recent ones, stay."""
+    import subprocess
+
+    from grader.sandbox.supervisor import SCRATCH_PREFIX, sweep_stale
+
+    gone = subprocess.Popen(["true"])
+    gone.wait()
+    names = {"stale": f"{SCRATCH_PREFIX}{gone.pid}-test1", "recent": f"{SCRATCH_PREFIX}{gone.pid}-test2",
+             "live": f"{SCRATCH_PREFIX}{os.getpid()}-test3"}
+    groups = {key: [folder for folder, _ in cgroups.plan(name, 2**30, 100)] for key, name in names.items()}
+    runaway = subprocess.Popen(["sleep", "60"])
+    try:
+        two_hours_ago = time.time() - 7200
+        for key, folders in groups.items():
+            for folder in folders:
+                os.makedirs(folder)
+                if key == "stale":
+                    Path(folder, "cgroup.procs").write_text(str(runaway.pid))
+                if key != "recent":
+                    os.utime(folder, (two_hours_ago, two_hours_ago))
+        sweep_stale()
+        assert runaway.wait(timeout=10) == -9  # killed with its group
+        assert not any(map(os.path.exists, groups["stale"]))
+        assert all(map(os.path.exists, groups["recent"] + groups["live"]))
+    finally:
+        runaway.kill()
+        cgroups.remove([(folder, {}) for folders in groups.values() for folder in folders])
+
+
 @pytest.mark.skipif(not cgroups.plan("probe", 1, 1), reason="no memory control group available here")
 def test_forked_children_share_one_memory_limit():
     """rlimits bound each process; the sandbox's memory group bounds them together."""
@@ -201,7 +234,7 @@ def test_scratch_folders_of_killed_graders_are_swept(tmp_path, monkeypatch):
     import subprocess
     import tempfile
 
-    from grader.sandbox.supervisor import SCRATCH_PREFIX, sweep_stale_scratch
+    from grader.sandbox.supervisor import SCRATCH_PREFIX, sweep_stale
 
     monkeypatch.setattr(tempfile, "tempdir", str(tmp_path))
     gone = subprocess.Popen(["true"])
@@ -215,5 +248,5 @@ def test_scratch_folders_of_killed_graders_are_swept(tmp_path, monkeypatch):
         (folder / "work").mkdir(parents=True)
         if folder is not recent:
             os.utime(folder, (two_hours_ago, two_hours_ago))
-    sweep_stale_scratch()
+    sweep_stale()
     assert not stale.exists() and recent.exists() and live.exists() and other.exists()
