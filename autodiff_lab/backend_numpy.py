@@ -46,11 +46,16 @@ def max(x: Any, /, *, axis: Any = None, keepdims: bool = False) -> Any:  # noqa:
     return np.maximum.reduce(x, axis=axis, keepdims=keepdims)
 
 
-@functools.lru_cache(maxsize=64)
 def _ones(n: int, dtype: Any) -> Any:
-    """A read-only vector of n ones, kept for the next sum of that length."""
+    """A vector of n ones. Up to 4096 entries (a batch, a row of classes) it is kept for the next sum of that
+    length; a longer one is made afresh, so that a sum over millions of rows leaves no large vector behind."""
+    return _kept_ones(n, dtype) if n <= 4096 else np.ones(n, dtype)
+
+
+@functools.lru_cache(maxsize=64)
+def _kept_ones(n: int, dtype: Any) -> Any:
     ones = np.ones(n, dtype)
-    ones.flags.writeable = False
+    ones.flags.writeable = False  # shared by every later sum of this length
     return ones
 
 

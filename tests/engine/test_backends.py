@@ -205,13 +205,17 @@ def test_numpy_namespace_matrix_reductions_agree_with_numpy(case):
 
 
 def test_numpy_namespace_sums_leave_no_shared_state():
-    """The vectors of ones behind the sums are kept read-only; every result is a fresh, writable array."""
+    """The short vectors of ones behind the sums are kept read-only, long ones are not kept; every result is a
+    fresh, writable array."""
     xp, x = backend_numpy.namespace, np.ones((4, 3))
     first = xp.sum(x, axis=0)
     first[:] = 7.0
     np.testing.assert_array_equal(xp.sum(x, axis=0), [4.0, 4.0, 4.0])
     with pytest.raises(ValueError, match="read-only"):
         backend_numpy._ones(4, x.dtype)[0] = 2.0
+    assert backend_numpy._ones(4, x.dtype) is backend_numpy._ones(4, x.dtype)
+    assert backend_numpy._ones(5000, x.dtype) is not backend_numpy._ones(5000, x.dtype)  # long: not kept
+    np.testing.assert_array_equal(xp.sum(np.ones((5000, 2)), axis=0), [5000.0, 5000.0])
 
 
 def test_numpy_namespace_reshape_and_astype():
