@@ -6,9 +6,14 @@ from ..primitive import defjvp, defvjp, primitive
 from .elementwise import log, where
 from .reductions import broadcast_to, unbroadcast
 
-# Two arrays of one library are combined with the operator (quicker than looking up the namespace); a Python
-# number, or arrays of two libraries, go through namespace(), which makes numbers arrays and names a mix.
 _NUMBERS = {int, float, complex, bool}
+
+
+def _one_library(x, y):
+    """Whether x and y are arrays of one type, which the operators combine directly (quicker than asking for
+    the namespace); Python numbers and arrays of two libraries go through namespace(), which makes numbers
+    arrays and names a mix of libraries."""
+    return type(x) is type(y) and type(x) not in _NUMBERS
 
 
 def broadcast_like(t, ans):
@@ -19,7 +24,7 @@ def broadcast_like(t, ans):
 @primitive
 def add(x, y):
     """x + y. Add distributes: both inputs get the upstream gradient unchanged."""
-    return x + y if type(x) is type(y) and type(x) not in _NUMBERS else namespace(x, y).add(x, y)
+    return x + y if _one_library(x, y) else namespace(x, y).add(x, y)
 
 
 defvjp(add, lambda g, ans, x, y: unbroadcast(g, x), lambda g, ans, x, y: unbroadcast(g, y))
@@ -29,7 +34,7 @@ defjvp(add, lambda t, ans, x, y: broadcast_like(t, ans), lambda t, ans, x, y: br
 @primitive
 def subtract(x, y):
     """x - y."""
-    return x - y if type(x) is type(y) and type(x) not in _NUMBERS else namespace(x, y).subtract(x, y)
+    return x - y if _one_library(x, y) else namespace(x, y).subtract(x, y)
 
 
 defvjp(subtract, lambda g, ans, x, y: unbroadcast(g, x), lambda g, ans, x, y: unbroadcast(-g, y))
@@ -39,7 +44,7 @@ defjvp(subtract, lambda t, ans, x, y: broadcast_like(t, ans), lambda t, ans, x, 
 @primitive
 def multiply(x, y):
     """x * y. Multiply swaps: each input's local gradient is the other input."""
-    return x * y if type(x) is type(y) and type(x) not in _NUMBERS else namespace(x, y).multiply(x, y)
+    return x * y if _one_library(x, y) else namespace(x, y).multiply(x, y)
 
 
 defvjp(multiply, lambda g, ans, x, y: unbroadcast(g * y, x), lambda g, ans, x, y: unbroadcast(g * x, y))
@@ -49,7 +54,7 @@ defjvp(multiply, lambda t, ans, x, y: broadcast_like(t * y, ans), lambda t, ans,
 @primitive
 def divide(x, y):
     """x / y. d/dx = 1/y, d/dy = -x/y^2 = -out/y."""
-    return x / y if type(x) is type(y) and type(x) not in _NUMBERS else namespace(x, y).divide(x, y)
+    return x / y if _one_library(x, y) else namespace(x, y).divide(x, y)
 
 
 defvjp(divide, lambda g, ans, x, y: unbroadcast(g / y, x), lambda g, ans, x, y: unbroadcast(-g * ans / y, y))
