@@ -33,7 +33,7 @@ def sum(x: Any, /, *, axis: Any = None, dtype: Any = None, keepdims: bool = Fals
         if axis == 0 or axis == -2:  # column sums: ones (n,) @ x (n, m)
             out = _ones(x.shape[0], x.dtype) @ x
             return out.reshape(1, -1) if keepdims else out
-        if x.shape[1] <= 128:  # row sums: x (n, m) @ ones (m,)
+        if (axis == 1 or axis == -1) and x.shape[1] <= 128:  # row sums: x (n, m) @ ones (m,)
             out = x @ _ones(x.shape[1], x.dtype)
             return out.reshape(-1, 1) if keepdims else out
     return np.add.reduce(x, axis=axis, dtype=dtype, keepdims=keepdims)

@@ -222,6 +222,14 @@ def test_numpy_namespace_sums_leave_no_shared_state():
     np.testing.assert_array_equal(xp.sum(np.ones((5000, 2)), axis=0), [5000.0, 5000.0])
 
 
+@pytest.mark.parametrize("axis", [2, -3])
+def test_numpy_namespace_matrix_reductions_refuse_a_missing_axis(axis):
+    x = np.ones((40, 3))
+    for name in ("sum", "max"):
+        with pytest.raises(np.exceptions.AxisError):
+            getattr(backend_numpy.namespace, name)(x, axis=axis)
+
+
 def test_numpy_namespace_reshape_and_astype():
     xp, x = backend_numpy.namespace, np.arange(6.0)
     assert xp.reshape(x, (2, 3)).shape == (2, 3) and np.shares_memory(xp.reshape(x, (2, 3)), x)
