@@ -6,14 +6,14 @@ from ..primitive import defjvp, defvjp, primitive
 from .elementwise import log, where
 from .reductions import broadcast_to, unbroadcast
 
-_NUMBERS = {int, float, complex, bool}
+_NOT_ARRAYS = {int, float, complex, bool, list, tuple}  # their operators add numbers or join sequences
 
 
 def _one_library(x, y):
     """Whether x and y are arrays of one type, which the operators combine directly (quicker than asking for
-    the namespace); Python numbers and arrays of two libraries go through namespace(), which makes numbers
-    arrays and names a mix of libraries."""
-    return type(x) is type(y) and type(x) not in _NUMBERS
+    the namespace); Python numbers and lists, and arrays of two libraries, go through namespace(), which
+    makes them arrays and names a mix of libraries."""
+    return type(x) is type(y) and type(x) not in _NOT_ARRAYS
 
 
 def broadcast_like(t, ans):

@@ -158,3 +158,13 @@ def test_work_the_output_does_not_depend_on_is_left_alone(arr, close):
         return anp.sum(x * x)
 
     assert close(grad(f)(arr([1.0, 2.0])), [2.0, 4.0])
+
+
+@pytest.mark.parametrize("op", [anp.add, anp.subtract, anp.multiply, anp.divide])
+def test_arithmetic_on_lists_and_numbers_works_elementwise(op):
+    """Two arrays of one library meet through the operator; lists, tuples and numbers must not (+ would join
+    two lists), so they become arrays first."""
+    expected = op(np.array([1.0, 2.0]), np.array([4.0, 8.0]))
+    for x, y in (([1.0, 2.0], [4.0, 8.0]), ((1.0, 2.0), (4.0, 8.0)), ([1.0, 2.0], np.array([4.0, 8.0]))):
+        np.testing.assert_array_equal(op(x, y), expected)
+    assert np.asarray(op(3, 2)).shape == () and float(op(3.0, 2.0)) == float(op(np.float64(3.0), np.float64(2.0)))
