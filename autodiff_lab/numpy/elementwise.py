@@ -105,21 +105,29 @@ def relu(x):
     return namespace(x).maximum(x, 0)
 
 
-def _positive(x, like):
-    """relu's derivative, a constant: 1 where x > 0, else 0, in like's dtype. (Multiplying by it is about
-    three times faster than where(x > 0, g, 0) on numpy, and it is the hot spot of an MLP's backward pass.)"""
-    mask = x > 0  # a plain bool array, also when x is traced
-    return namespace(mask).astype(mask, like.dtype)
+def _where_positive(v, x):
+    """v where x > 0, else 0: v times relu's derivative, a constant 0/1 mask in v's dtype. (Multiplying by the
+    mask is about three times faster than where(x > 0, v, 0) on numpy, and it is the hot spot of an MLP's
+    backward pass.) A plain v is multiplied into the fresh mask, which saves an array; a traced v is not."""
+    mask = x > 0  # plain bools, also when x is traced
+    if not (hasattr(v, "dtype") and hasattr(mask, "dtype")):  # Python numbers
+        return v * mask
+    mask = namespace(mask).astype(mask, v.dtype)
+    if type(mask) is not type(v):
+        return v * mask
+    mask *= v
+    return mask
 
 
-defvjp(relu, lambda g, ans, x: g * _positive(x, g))
-defjvp(relu, lambda t, ans, x: t * _positive(x, t))
+defvjp(relu, lambda g, ans, x: _where_positive(g, x))
+defjvp(relu, lambda t, ans, x: _where_positive(t, x))
 
 
 def sign(x):
     """-1, 0 or 1 by the sign of each entry; a constant (its derivative is 0 almost everywhere)."""
     r = raw(x)
-    return namespace(r).sign(r)
+    xp = namespace(r)
+    return xp.sign(xp.asarray(r))  # asarray: the namespace's sign takes arrays, not Python numbers
 
 
 @primitive

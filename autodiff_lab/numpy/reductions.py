@@ -93,8 +93,8 @@ def max(x, axis=None, keepdims=False):
 
 def _winners(ans, x, axis):
     """1/k at each of the k entries equal to the maximum, 0 elsewhere (a constant, in x's dtype)."""
-    r = raw(x)
-    xp = namespace(r)
+    xp = namespace(raw(x))
+    r = xp.asarray(raw(x))  # a Python number too
     hits = xp.astype(r == xp.reshape(raw(ans), kept_shape(x, axis)), r.dtype)
     return hits / xp.sum(hits, axis=normalize_axes(axis, r.ndim), keepdims=True)
 
