@@ -52,12 +52,17 @@ class SGD:
 
     def _descend(self, p: Any, v: Any) -> Any:
         """p - lr * v for one parameter array, computed as (-lr v) + p: the same numbers, and when p is an
-        array of the product's type and dtype the sum goes in place into the fresh product (one array fewer)."""
-        if getattr(p, "shape", ()) != getattr(v, "shape", ()):
-            raise ValueError(f"SGD.step: a gradient has shape {shape(v)}, its parameter {shape(p)}")
+        array of the product's type, shape and dtype the sum goes in place into the fresh product (one array
+        fewer)."""
         step = v * -self.lr
-        if type(step) is not type(p) or getattr(p, "dtype", None) is None or step.dtype != p.dtype:
-            return p - self.lr * v  # a traced p, a Python number, or two dtypes: no in-place
+        try:
+            in_place = type(step) is type(p) and step.shape == p.shape and step.dtype == p.dtype
+        except AttributeError:  # Python numbers
+            in_place = False
+        if not in_place:  # a traced p, a Python number, two dtypes, or a wrong shape
+            if getattr(p, "shape", ()) != getattr(v, "shape", ()):
+                raise ValueError(f"SGD.step: a gradient has shape {shape(v)}, its parameter {shape(p)}")
+            return p - self.lr * v
         step += p
         return step
 
