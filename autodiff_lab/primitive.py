@@ -47,6 +47,11 @@ class Primitive:
     def __call__(self, *args: Any, **kwargs: Any) -> Any:
         """On plain arrays, run impl. On traced values, unwrap the tracers of the highest level among them,
         run on the values inside, and let that level's tracer wrap the answer (record it, or push a tangent)."""
+        if kwargs:
+            for value in kwargs.values():
+                if isinstance(value, Tracer):
+                    args, kwargs = self._as_positional(args, kwargs)
+                    break
         top = None
         for arg in args:
             if isinstance(arg, Tracer) and (top is None or arg.level > top.level):
@@ -69,6 +74,21 @@ class Primitive:
 
     def __repr__(self) -> str:
         return f"<primitive {self.name}>"
+
+    def _as_positional(self, args: tuple, kwargs: dict) -> tuple[tuple, dict]:
+        """(args, kwargs) with the keyword arguments that name positional parameters moved in among them, so that a
+        traced value passed by keyword (multiply(x, y=y)) is traced like any argument."""
+        try:
+            bound = inspect.signature(self.impl).bind(*args, **kwargs)
+        except TypeError as err:
+            raise TypeError(f"{self.name}: {err}") from None
+        traced = [name for name, value in bound.kwargs.items() if isinstance(value, Tracer)]
+        if traced:
+            raise TypeError(
+                f"{self.name} cannot differentiate through its keyword-only argument(s) {', '.join(traced)}; "
+                f"pass an array there, not a traced value."
+            )
+        return bound.args, bound.kwargs
 
     def apply_vjp_rule(self, argnum: int, g: Any, ans: Any, args: list, kwargs: dict) -> Any:
         """The gradient for argument `argnum`, checked to have that argument's shape."""

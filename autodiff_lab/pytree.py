@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import functools
 import itertools
+from collections import defaultdict
 from collections.abc import Callable
 from typing import Any
 
@@ -81,6 +82,8 @@ def _container(kind: type, keys: tuple, items: list) -> Any:
     """A container of type `kind` holding `items` (under `keys` for a dict)."""
     if kind is list or kind is tuple:
         return kind(items)
+    if issubclass(kind, defaultdict):  # its first argument is the default factory, which is not kept
+        return kind(None, zip(keys, items))
     if issubclass(kind, dict):
         return kind(zip(keys, items))
     if hasattr(kind, "_fields"):  # a namedtuple

@@ -59,12 +59,15 @@ def _vjp(f: Callable, primals: tuple, transform: str, positions: Sequence[int], 
                 f"the cotangent passed to vjp_fn has structure {describe(ct_def)}, but f returned "
                 f"{describe(out_def)}; pass one array per output, shaped like it"
             )
-        for value, ct in zip(out_values, ct_leaves):
+        for i, (value, ct) in enumerate(zip(out_values, ct_leaves)):
             if shape(ct) != shape(value):
                 raise ValueError(
                     f"the cotangent passed to vjp_fn has shape {shape(ct)}, but f's output has shape "
                     f"{shape(value)}; a cotangent has the shape of the output"
                 )
+            like = raw(value)
+            if not hasattr(ct, "dtype") and hasattr(like, "dtype"):  # a Python number: rules expect an array
+                ct_leaves[i] = namespace(like).asarray(ct, dtype=like.dtype)
         seeds = [(o, ct) for o, ct, mine in zip(out_leaves, ct_leaves, ours) if mine]
         freed = not retain_graph
         with cycle_collector_paused():
@@ -256,6 +259,8 @@ def hessian(f: Callable, argnums: int = 0) -> Callable:
 def hvp(f: Callable, primals: Sequence, tangents: Sequence) -> tuple:
     """The Hessian of scalar f times tangents, without forming the Hessian (forward-over-reverse: the JVP of
     the gradient). Returns one array per primal."""
+    if not isinstance(primals, (tuple, list)) or not isinstance(tangents, (tuple, list)):
+        raise TypeError("hvp takes primals and tangents as tuples: hvp(f, (x,), (v,))")
     return jvp(grad(f, argnums=tuple(range(len(primals)))), tuple(primals), tuple(tangents))[1]
 
 
@@ -271,8 +276,8 @@ def _basis(x: Any) -> list:
 
 def _assemble(parts: list, axis: int, out_shape: tuple, in_shape: tuple, like: Any) -> Any:
     """Stack rows (axis 0) or columns (axis -1) of a Jacobian and shape it out_shape + in_shape."""
-    if not parts:
-        return namespace(raw(like)).zeros(out_shape + in_shape)
+    if not parts:  # an empty input or output: no row or column, only the shape (and like's dtype)
+        return namespace(raw(like)).zeros(out_shape + in_shape, dtype=getattr(raw(like), "dtype", None))
     flat = [anp.reshape(p, (-1,)) for p in parts]
     return anp.reshape(anp.stack(flat, axis=axis), out_shape + in_shape)
 
@@ -287,7 +292,10 @@ def _positions(argnums: int | tuple[int, ...], nargs: int, transform: str) -> tu
                 f"{transform}: argnums={argnums!r} asks for argument {i}, but the function was called with "
                 f"{nargs} positional argument{'s' if nargs != 1 else ''} (valid: 0 to {nargs - 1})."
             )
-    return tuple(i % nargs for i in positions)
+    positions = tuple(i % nargs for i in positions)
+    if len(set(positions)) < len(positions):
+        raise ValueError(f"{transform}: argnums={argnums!r} names an argument twice; name each one once.")
+    return positions
 
 
 def _substitute(args: tuple, positions: tuple[int, ...], chosen: tuple) -> list:

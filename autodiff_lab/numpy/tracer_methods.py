@@ -37,7 +37,7 @@ Tracer.__neg__ = lambda self: arithmetic.negative(self)
 Tracer.__abs__ = lambda self: elementwise.abs(self)
 Tracer.__pos__ = lambda self: self
 Tracer.__bool__ = lambda self: bool(raw(self))
-Tracer.__len__ = lambda self: shape_of(raw(self))[0]
+Tracer.__len__ = lambda self: len(raw(self))  # a 0-d value: TypeError, as numpy says
 Tracer.__iter__ = lambda self: (self[i] for i in range(len(self)))
 Tracer.__getitem__ = lambda self, index: indexing.getitem(self, indexing.plain_index(index))
 

@@ -111,6 +111,51 @@ def test_argnums_out_of_range():
         grad(lambda x, y: x * y, argnums=2)(1.0, 2.0)
 
 
+def test_argnums_naming_an_argument_twice():
+    with pytest.raises(ValueError, match=r"argnums=\(0, 0\) names an argument twice"):
+        grad(lambda x, y: x * y, argnums=(0, 0))(2.0, 3.0)
+    with pytest.raises(ValueError, match=r"names an argument twice"):
+        ad.jacrev(lambda x, y: x * y, argnums=(1, -1))(2.0, 3.0)
+
+
+def test_hvp_takes_tuples_like_jvp():
+    with pytest.raises(TypeError, match=r"hvp\(f, \(x,\), \(v,\)\)"):
+        ad.hvp(lambda x: anp.sum(x**3), np.array([2.0]), np.array([1.0]))
+    assert np.allclose(ad.hvp(lambda x: anp.sum(x**3), (np.array([2.0]),), (np.array([1.0]),))[0], [12.0])
+
+
+def test_traced_values_passed_by_keyword_are_traced():
+    a, b = np.array([1.0, 2.0]), np.array([3.0, 5.0])
+    out, tangent = jvp(lambda x, y: anp.multiply(x, y=y), (a, b), (np.ones(2), np.zeros(2)))
+    assert np.allclose(out, a * b) and np.allclose(tangent, b)
+    ga, gb = grad(lambda x, y: anp.sum(anp.where(x > 1.5, x, y=y)), argnums=(0, 1))(a, b)
+    assert np.allclose(ga, [0, 1]) and np.allclose(gb, [1, 0])
+    assert np.allclose(grad(lambda x: anp.sum(x=x * x, axis=0))(a), 2 * a)
+
+    @primitive
+    def scale(x, *, k):
+        return x * k
+
+    defvjp(scale, lambda g, ans, x, *, k: g * k)
+    assert np.allclose(grad(lambda x: anp.sum(scale(x, k=3.0)))(a), [3.0, 3.0])
+    with pytest.raises(TypeError, match="scale cannot differentiate through its keyword-only argument.* k"):
+        grad(lambda k: anp.sum(scale(a, k=k)))(3.0)
+
+
+def test_a_number_as_cotangent_is_taken_in_the_output_dtype():
+    for dtype in ("float32", "float64"):
+        (g,) = vjp(lambda x: x[0], np.array([1.0, 2.0], dtype))[1](1.0)
+        assert g.dtype == dtype and np.array_equal(g, [1.0, 0.0])
+
+
+def test_len_of_a_traced_number_is_a_type_error_as_in_numpy():
+    with pytest.raises(TypeError, match="len"):
+        len(ad.Dual(2.0, 1.0))
+    with pytest.raises(TypeError, match="len"):
+        len(ad.Dual(np.array(2.0), np.array(1.0)))
+    assert len(ad.Dual(np.ones(3), np.ones(3))) == 3
+
+
 def test_cotangent_of_the_wrong_shape_or_structure(arr):
     _, f_vjp = vjp(lambda x: x * 2, arr([1.0, 2.0]))
     with pytest.raises(ValueError, match=r"cotangent .* has shape \(3,\).*output has shape \(2,\)"):

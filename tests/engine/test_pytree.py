@@ -1,6 +1,6 @@
 """Pytrees: flatten and unflatten are inverses for every container the engine accepts."""
 
-from collections import OrderedDict, namedtuple
+from collections import OrderedDict, defaultdict, namedtuple
 
 import numpy as np
 import pytest
@@ -92,3 +92,12 @@ def test_unflatten_still_works_when_the_row_of_leaves_was_forgotten():
     leaves, treedef = tree_flatten(tree)
     pytree._leaf_row.cache_clear()
     assert tree_unflatten(treedef, leaves) == tree
+
+
+def test_a_defaultdict_is_a_container_rebuilt_without_its_default_factory():
+    tree = defaultdict(float, a=np.array([1.0, 2.0]), b=3.0)
+    leaves, structure = tree_flatten(tree)
+    back = tree_unflatten(structure, leaves)
+    assert type(back) is defaultdict and back.default_factory is None and list(back) == ["a", "b"]
+    doubled = tree_map(lambda x: x * 2, tree)
+    assert np.array_equal(doubled["a"], [2.0, 4.0]) and doubled["b"] == 6.0

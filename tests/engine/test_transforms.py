@@ -189,6 +189,12 @@ def test_every_rule_takes_python_numbers_as_numpy_scalars(name, x):
         assert float(transform(x)) == pytest.approx(float(transform(np.float64(x))), rel=1e-12)
 
 
+def test_jacobians_of_empty_inputs_and_outputs_keep_float32():
+    assert jacfwd(lambda x: x * 2)(np.zeros(0, np.float32)).dtype == np.float32
+    jac = jacrev(lambda x: x[x > 0])(np.array([-1.0, -2.0], np.float32))
+    assert jac.shape == (0, 2) and jac.dtype == np.float32
+
+
 def test_duals_on_arrays(arr, close):
     x = Dual(arr([1.0, 2.0]), arr([1.0, 1.0]))
     y = anp.sum(anp.exp(x) * x)
