@@ -179,3 +179,19 @@ defjvp(
     lambda t, ans, x, y: broadcast_to(t * exp(x - ans), shape_of(ans)),
     lambda t, ans, x, y: broadcast_to(t * exp(y - ans), shape_of(ans)),
 )
+
+
+@primitive
+def astype(x, dtype):
+    """x converted to `dtype`, entry by entry (a Python number becomes an array). The gradient goes back in
+    x's dtype: d/dx is 1, the conversion undone."""
+    xp = namespace(x)
+    return xp.astype(xp.asarray(x), dtype)
+
+
+def _dtype_of(x):
+    return getattr(raw(x), "dtype", None)
+
+
+defvjp(astype, lambda g, ans, x, dtype: g if _dtype_of(x) is None else astype(g, _dtype_of(x)))
+defjvp(astype, lambda t, ans, x, dtype: astype(t, dtype))

@@ -51,6 +51,7 @@ Tracer.sum = lambda self, axis=None, keepdims=False: reductions.sum(self, axis=a
 Tracer.mean = lambda self, axis=None, keepdims=False: reductions.mean(self, axis=axis, keepdims=keepdims)
 Tracer.max = lambda self, axis=None, keepdims=False: reductions.max(self, axis=axis, keepdims=keepdims)
 Tracer.reshape = lambda self, *shape: shapes.reshape(self, shape[0] if len(shape) == 1 else shape)
+Tracer.astype = lambda self, dtype: elementwise.astype(self, dtype)
 
 
 # ---- numpy interoperability: `array * traced` works, `np.exp(traced)` explains itself ----------------------

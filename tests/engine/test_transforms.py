@@ -189,6 +189,28 @@ def test_every_rule_takes_python_numbers_as_numpy_scalars(name, x):
         assert float(transform(x)) == pytest.approx(float(transform(np.float64(x))), rel=1e-12)
 
 
+def test_a_float32_input_gets_a_float32_gradient_even_through_float64_work():
+    x = np.array([1.0, 2.0], np.float32)
+    f = lambda x: anp.sum((x * np.array([1.0, 3.0])) ** 2)  # noqa: E731  (the float64 constant promotes)
+    assert f(x).dtype == np.float64
+    g = grad(f)(x)
+    assert g.dtype == np.float32 and np.allclose(g, [2.0, 36.0])
+    assert hessian(f)(x).dtype == np.float32
+    g32 = grad(lambda x: anp.sum(anp.astype(x, "float64") ** 3))(x)
+    assert g32.dtype == np.float32 and np.allclose(g32, 3 * x**2)
+
+
+def test_astype_converts_and_its_rules_convert_back():
+    x = np.array([1.5, -2.0])
+    y, f_vjp = vjp(lambda v: anp.astype(v, np.float32) * 2, x)
+    assert y.dtype == np.float32 and np.allclose(y, 2 * x)
+    (g,) = f_vjp(np.ones(2, np.float32))
+    assert g.dtype == np.float64 and np.allclose(g, 2.0)
+    out, tangent = jvp(lambda v: v.astype(np.float32), (x,), (np.array([1.0, 3.0]),))
+    assert tangent.dtype == np.float32 and np.allclose(tangent, [1.0, 3.0])
+    assert float(grad(lambda v: anp.astype(v, np.float32) * 3.0)(2.0)) == 3.0
+
+
 def test_jacobians_of_empty_inputs_and_outputs_keep_float32():
     assert jacfwd(lambda x: x * 2)(np.zeros(0, np.float32)).dtype == np.float32
     jac = jacrev(lambda x: x[x > 0])(np.array([-1.0, -2.0], np.float32))
