@@ -47,7 +47,7 @@ class Primitive:
     def __call__(self, *args: Any, **kwargs: Any) -> Any:
         """On plain arrays, run impl. On traced values, unwrap the tracers of the highest level among them,
         run on the values inside, and let that level's tracer wrap the answer (record it, or push a tangent)."""
-        if kwargs:
+        if kwargs:  # a traced value passed by keyword is moved in among the positional arguments
             for value in kwargs.values():
                 if isinstance(value, Tracer):
                     args, kwargs = self._as_positional(args, kwargs)

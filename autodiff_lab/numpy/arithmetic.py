@@ -1,8 +1,11 @@
 """+ - * / ** and negation, broadcasting like numpy; each VJP undoes the broadcasting with unbroadcast."""
 
-from ..backend import namespace
+import math
+
+from ..backend import asarray, namespace
 from ..backend import shape as shape_of
 from ..primitive import defjvp, defvjp, primitive
+from ..tracing import raw
 from .elementwise import log, where
 from .reductions import broadcast_to, unbroadcast
 
@@ -14,6 +17,11 @@ def _one_library(x, y):
     the namespace); Python numbers and lists, and arrays of two libraries, go through namespace(), which
     makes them arrays and names a mix of libraries."""
     return type(x) is type(y) and type(x) not in _NOT_ARRAYS
+
+
+def list_as_array(v, like):
+    """v, or a (nested) list v as an array of like's library: a list has no shape and no arithmetic."""
+    return asarray(v, like=raw(like)) if isinstance(v, (list, tuple)) else v
 
 
 def broadcast_like(t, ans):
@@ -77,17 +85,33 @@ def power(x, y):
     return namespace(x, y).pow(x, y)
 
 
-def _log_base(x):
+def _power_dx(x, y):
+    """d(x^y)/dx = y x^(y-1). Where x = y = 0 that is 0 * 0^-1 = nan, yet x^0 = 1 is constant: there the
+    exponent y - 1 is replaced by 1, which gives 0 (and 0 for its derivatives). Replaced only there, the
+    rule's own derivatives stay exact everywhere else, d/dy = x^(y-1) (1 + y log x) included."""
+    if isinstance(y, (int, float)):  # the common x ** 2: a constant exponent, decided here in Python
+        return y * x ** (y - 1 if y != 0 else 1)
+    y = list_as_array(y, x)
+    return y * x ** where((x == 0) & (y == 0), 1, y - 1)
+
+
+def _log_base(x, ans):
+    """log x, for d(x^y)/dy = x^y log x; taken as 0 where x = 0 (0^y is 0 for every y > 0)."""
+    if isinstance(x, (int, float)):  # math.log: a Python float keeps a float32 gradient float32
+        if x == 0:
+            return 0.0
+        return math.log(x) if x > 0 else math.nan
+    x = list_as_array(x, ans)
     return log(where(x == 0, 1.0, x))
 
 
 defvjp(
     power,
-    lambda g, ans, x, y: unbroadcast(g * y * x ** (y - 1), x),
-    lambda g, ans, x, y: unbroadcast(g * ans * _log_base(x), y),
+    lambda g, ans, x, y: unbroadcast(g * _power_dx(x, y), x),
+    lambda g, ans, x, y: unbroadcast(g * ans * _log_base(x, ans), y),
 )
 defjvp(
     power,
-    lambda t, ans, x, y: broadcast_like(t * y * x ** (y - 1), ans),
-    lambda t, ans, x, y: broadcast_like(t * ans * _log_base(x), ans),
+    lambda t, ans, x, y: broadcast_like(t * _power_dx(x, y), ans),
+    lambda t, ans, x, y: broadcast_like(t * ans * _log_base(x, ans), ans),
 )

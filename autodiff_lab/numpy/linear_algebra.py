@@ -5,7 +5,7 @@ too). The (huge) Jacobian dy/dx is never formed."""
 from ..backend import namespace
 from ..backend import shape as shape_of
 from ..primitive import defjvp, defvjp, primitive
-from .arithmetic import multiply
+from .arithmetic import list_as_array, multiply
 from .reductions import unbroadcast
 from .shapes import expand_dims, reshape
 
@@ -13,6 +13,8 @@ from .shapes import expand_dims, reshape
 @primitive
 def matmul(x, y):
     """x @ y, with numpy's rules: 1-D operands are vectors, extra leading axes are stacks of matrices."""
+    if type(x) is not type(y) or type(x) is list:  # a list operand becomes an array first
+        x, y = list_as_array(x, y), list_as_array(y, x)
     namespace(x, y)  # only to reject arrays of two libraries with a clear message
     return x @ y
 
@@ -33,6 +35,8 @@ def _has_vector(x, y):
 
 def _matmul_vjp_x(g, ans, x, y):
     """g @ y^T, summed over broadcast stack axes; a vector operand goes through _as_matrices first."""
+    if type(x) is not type(y):
+        x, y = list_as_array(x, y), list_as_array(y, x)
     if _has_vector(x, y):
         g, x2, y = _as_matrices(g, x, y)
         return reshape(unbroadcast(g @ y.mT, x2), shape_of(x))
@@ -41,6 +45,8 @@ def _matmul_vjp_x(g, ans, x, y):
 
 def _matmul_vjp_y(g, ans, x, y):
     """x^T @ g, summed over broadcast stack axes; a vector operand goes through _as_matrices first."""
+    if type(x) is not type(y):
+        x, y = list_as_array(x, y), list_as_array(y, x)
     if _has_vector(x, y):
         g, x, y2 = _as_matrices(g, x, y)
         return reshape(unbroadcast(x.mT @ g, y2), shape_of(y))
@@ -54,6 +60,7 @@ defjvp(matmul, lambda t, ans, x, y: matmul(t, y), lambda t, ans, x, y: matmul(x,
 def dot(x, y):
     """numpy's dot for arrays of up to 2 dimensions: a product with a scalar, the inner product of vectors,
     or a matrix product."""
+    x, y = list_as_array(x, y), list_as_array(y, x)
     nx, ny = len(shape_of(x)), len(shape_of(y))
     if nx == 0 or ny == 0:
         return multiply(x, y)

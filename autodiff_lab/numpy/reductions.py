@@ -6,15 +6,19 @@ from ..backend import namespace
 from ..backend import shape as shape_of
 from ..primitive import defjvp, defvjp, primitive
 from ..tracing import raw
-from .shapes import reshape
+from .shapes import int_tuple, reshape
 
 
 def normalize_axes(axis, ndim):
-    """The reduced axes as non-negative ints (axis=None means all of them)."""
+    """The reduced axes as non-negative ints (axis=None means all of them). As in numpy, a reduction of a
+    0-d array takes axis 0 (or -1) and reduces over nothing."""
     if axis is None:
         return tuple(range(ndim))
-    axes = (axis,) if isinstance(axis, int) else tuple(axis)
-    return tuple(a % ndim for a in axes)
+    axes, n = int_tuple(axis), ndim or 1  # not max(ndim, 1): max is this file's reduction
+    for a in axes:
+        if not -n <= a < n:
+            raise ValueError(f"axis {a} is out of bounds for array of dimension {ndim}")
+    return tuple(a % ndim for a in axes) if ndim else ()
 
 
 def kept_shape(x, axis):
@@ -32,7 +36,7 @@ def reduced_shape(x, axis):
 @primitive
 def broadcast_to(x, shape):
     """x repeated along new or length-1 axes to fill `shape`."""
-    return namespace(x).broadcast_to(x, tuple(shape))
+    return namespace(x).broadcast_to(x, int_tuple(shape))
 
 
 def unbroadcast(g, x):

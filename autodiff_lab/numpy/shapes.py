@@ -1,16 +1,29 @@
 """Functions that move entries around without changing them: reshape, transpose, expand_dims, squeeze,
 concatenate, stack. Their VJPs move the gradient back the same way."""
 
-from ..backend import namespace
+import operator
+
+from ..backend import asarray, is_array, namespace
 from ..backend import shape as shape_of
 from ..primitive import defjvp, defjvp_any_arg, defvjp, defvjp_any_arg, primitive
+from ..tracing import Tracer, raw
 from .creation import zeros_like
+
+
+def int_tuple(ints):
+    """A shape or axes, given as one integer (numpy's too) or a sequence of integers, as a tuple."""
+    if isinstance(ints, tuple):
+        return ints
+    try:
+        return (operator.index(ints),)
+    except TypeError:  # a list, or a 1-D array of integers
+        return tuple(ints)
 
 
 @primitive
 def reshape(x, shape):
     """x with a new shape (same entries, row-major order)."""
-    return namespace(x).reshape(x, (shape,) if isinstance(shape, int) else tuple(shape))
+    return namespace(x).reshape(x, int_tuple(shape))
 
 
 defvjp(reshape, lambda g, ans, x, shape: reshape(g, shape_of(x)))
@@ -63,8 +76,17 @@ defvjp(squeeze, lambda g, ans, x, axis=None: reshape(g, shape_of(x)))
 defjvp(squeeze, lambda t, ans, x, axis=None: reshape(t, shape_of(ans)))
 
 
+def _as_arrays(pieces):
+    """The pieces, with numbers and (nested) lists among them made arrays of the first array's library."""
+    like = next((raw(p) for p in pieces if isinstance(p, Tracer) or is_array(p)), None)
+    return [p if isinstance(p, Tracer) or is_array(p) else asarray(p, like=like) for p in pieces]
+
+
 def concatenate(arrays, axis=0):
-    """Join arrays along an existing axis."""
+    """Join arrays along an existing axis; axis=None joins them flattened, as numpy does."""
+    arrays = _as_arrays(arrays)
+    if axis is None:
+        arrays, axis = [reshape(a, -1) for a in arrays], 0
     return _concatenate(*arrays, axis=axis)
 
 
@@ -94,7 +116,7 @@ defjvp_any_arg(
 
 def stack(arrays, axis=0):
     """Join arrays of one shape along a new axis."""
-    return _stack(*arrays, axis=axis)
+    return _stack(*_as_arrays(arrays), axis=axis)
 
 
 @primitive
