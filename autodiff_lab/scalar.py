@@ -71,10 +71,21 @@ class Value:
         return _node(a / b, "/", self, 1.0 / b, other, -a / (b * b))
 
     def __pow__(self, n: float) -> Value:
+        """x ** n for a number n, with local derivative n x^(n-1). At x = 0 that formula divides by 0 when
+        n < 1: the derivative is 0 for n = 0 (x ** 0 is the constant 1) and math.inf for 0 < n < 1 (the curve
+        stands vertical there, as sqrt does). For n < 0, 0 ** n itself does not exist: ZeroDivisionError."""
         if isinstance(n, Value):
             raise TypeError("Value ** Value is not supported: the exponent must be a number. "
                             "For x ** y with y a Value, write (y * x.log()).exp().")
-        return _node(self.data**n, f"**{n:g}", self, n * self.data ** (n - 1))
+        x = self.data
+        y = x**n
+        if n == 0:
+            slope = 0.0
+        elif x == 0 and n < 1:
+            slope = math.inf
+        else:
+            slope = n * x ** (n - 1)
+        return _node(y, f"**{n:g}", self, slope)
 
     def __neg__(self) -> Value:
         return _node(-self.data, "neg", self, -1.0)

@@ -37,7 +37,7 @@ from typing import Any
 import numpy as np
 
 from ..backend import is_array, to_numpy
-from .finite_differences import EPS, RELATIVE_STEP, derivative_along, evaluate, step
+from .finite_differences import EPS, RELATIVE_STEP, NotNumbersError, derivative_along, evaluate, step
 from .inputs import random_normal
 from .report import ATOL, RTOL, CheckReport, check_form, compare
 
@@ -51,11 +51,14 @@ def check_derivative(mode: str, apply: Callable, f: Callable, x: np.ndarray, *, 
     docstring. Whatever apply or f raise or return, the outcome is a report, never an exception."""
     labels = dict(kind=kind, name=name, argnum=argnum, rtol=rtol, atol=atol)
     try:
-        check = DerivativeCheck(mode, apply, f, x, labels, np.random.default_rng(seed), max_entries)
+        return DerivativeCheck(mode, apply, f, x, labels, np.random.default_rng(seed), max_entries).run()
     except Exception as err:  # noqa: BLE001  (the function's error becomes the report)
-        return CheckReport(False, what="output", error=f"{name or 'f'} raised {type(err).__name__}: {err}",
-                           **labels)
-    return check.run()
+        return CheckReport(False, what="output", error=failure(name or "f", err), **labels)
+
+
+def failure(name: str, err: Exception) -> str:
+    """A report's words for an exception from f: what f returned if that was not numbers, else what f raised."""
+    return str(err) if isinstance(err, NotNumbersError) else f"{name} raised {type(err).__name__}: {err}"
 
 
 class DerivativeCheck:
@@ -85,7 +88,11 @@ class DerivativeCheck:
         self.details: list[str] = []
 
     def run(self) -> CheckReport:
-        """The three comparisons in turn: the first that fails is the outcome; if none does, the first's."""
+        """The three comparisons in turn: the first that fails is the outcome; if none does, the first's. With
+        no finite reference to compare against, the outcome is a failure that says so."""
+        problem = self.not_finite()
+        if problem is not None:
+            return CheckReport(False, what="output", error=problem, **self.labels)
         outcome, got = self.random_projection()
         if outcome.ok:
             jacobian = self.jacobian()
@@ -98,6 +105,33 @@ class DerivativeCheck:
             self.warn_if_not_smooth(outcome)
         outcome.details = self.details
         return outcome
+
+    def not_finite(self) -> str | None:
+        """What is wrong when f(x), or f a finite-difference step away from x, is NaN or infinite (x outside
+        f's domain, at its edge, or where f overflows); None when every value is finite."""
+        name, draw = self.labels["name"] or "f", "(random_inputs(shape, domain=...) draws such inputs)"
+        if not np.isfinite(self.out).all():
+            i = _first_not_finite(self.out)
+            entry = i if self.out.shape == self.x.shape else None  # likely elementwise: output i from input i
+            nan_or_inf = "NaN" if np.isnan(self.out.flat[i]) else "infinite"
+            return f"{name} at {self.entry(entry)} is {nan_or_inf}: pick inputs inside the domain {draw}."
+        if not np.isfinite(self.J).all():
+            j = self.cols[_first_not_finite(self.J) % len(self.cols)]
+            away = f"a step of {step(self.x.flat[j], 'richardson'):.2g} away"
+        elif not np.isfinite(self.Ju).all():
+            j, away = None, "a step away along a random direction"
+        else:
+            return None
+        return (f"{name} is finite at {self.entry(j)} but not {away}, where the finite differences look: pick "
+                f"inputs inside the domain, at least a step from its edge {draw}.")
+
+    def entry(self, j: int | None) -> str:
+        """Entry j of x in words ("-1" when x is a number, "x[0] = -1"); "this x" when j is None."""
+        if self.x.size == 1:
+            return f"{self.x.flat[0]:g}"
+        if j is None:
+            return "this x"
+        return f"x[{', '.join(map(str, _unravel(j, self.x.shape)))}] = {self.x.flat[j]:g}"
 
     def warn_if_not_smooth(self, report: CheckReport) -> None:
         """Add to a failed report the entries of x near which f has a kink: there the finite differences,
@@ -207,10 +241,10 @@ class DerivativeCheck:
         got = _call(self.apply, ones, self.what, "ones", self.labels)
         try:
             expected, mask = self.reference(ones)
-        except Exception:  # noqa: BLE001  (only a diagnosis: if f fails here, the answer is "no")
+            return not isinstance(got, CheckReport) and compare(expected, got, what=self.what, mask=mask,
+                                                                **self.tolerance(ones)).ok
+        except Exception:  # noqa: BLE001  (only a diagnosis: if f fails here, or is not finite, the answer is "no")
             return False
-        return not isinstance(got, CheckReport) and compare(expected, got, what=self.what, mask=mask,
-                                                            **self.tolerance(ones)).ok
 
 
 def _call(apply: Callable, seed: np.ndarray, what: str, seed_words: str, labels: dict,
@@ -241,6 +275,11 @@ def _weight(seed: np.ndarray) -> float:
 def _sample(n: int, k: int, rng: np.random.Generator) -> np.ndarray:
     """All of range(n) if n <= k, else k of them drawn without replacement, sorted."""
     return np.arange(n) if n <= k else np.sort(rng.choice(n, size=k, replace=False))
+
+
+def _first_not_finite(a: np.ndarray) -> int:
+    """The flat index of a's first NaN or infinite entry."""
+    return int(np.argmin(np.isfinite(a).reshape(-1)))
 
 
 def _one_hot(shape: tuple, i: int) -> np.ndarray:

@@ -104,17 +104,27 @@ def basis(x: np.ndarray) -> list[np.ndarray]:
     return vectors
 
 
+class NotNumbersError(TypeError):
+    """f returned something that is not real numbers (None, a string, an array of objects)."""
+
+
 def evaluate(f: Callable, x: Any, who: str) -> np.ndarray:
-    """f(x) as a float64 numpy array; a clear error if f returns something that is not numbers."""
+    """f(x) as a float64 numpy array; a NotNumbersError saying what f returned if that is not real numbers
+    (numpy would turn None into NaN and "1.5" into 1.5)."""
     out = f(x)
-    if is_array(out):
-        out = to_numpy(out)
+    if out is None:
+        raise NotNumbersError(f"{who}: f returned None; f must return numbers (did you forget `return`?)")
     try:
-        return np.asarray(out, dtype=np.float64)
-    except (TypeError, ValueError):
-        raise TypeError(
-            f"{who}: f returned a {type(out).__name__}, not an array or a number; f must return numbers."
-        ) from None
+        array = np.asarray(to_numpy(out) if is_array(out) else out)
+    except (TypeError, ValueError):  # a ragged list
+        array = None
+    if array is None or array.dtype.kind not in "biuf":  # bool, int, unsigned, float
+        dtype = f" of dtype {array.dtype}" if is_array(out) else ""
+        raise NotNumbersError(
+            f"{who}: f returned a {type(out).__name__}{dtype}, but f must return numbers: a float or an array of "
+            f"real numbers."
+        )
+    return array.astype(np.float64, copy=False)
 
 
 def as_float64(x: Any, who: str) -> tuple[np.ndarray, Callable]:

@@ -20,6 +20,7 @@ from ..pytree import tree_flatten, tree_unflatten
 from ..tracing import raw
 from .arguments import as_args, differentiable, name_of
 from .derivative_check import MAX_ENTRIES, check_derivative
+from .finite_differences import NotNumbersError
 from .inputs import random_normal
 from .report import ATOL, RTOL, CheckReport
 
@@ -151,7 +152,10 @@ def _of_one(fun: Callable, leaves: list[Leaf], i: int) -> Callable:
 
 
 def _one_array(out: Any) -> Any:
-    """f's output as one array: a list / tuple / dict of arrays becomes the concatenation of their entries."""
+    """f's output as one array: a list / tuple / dict of arrays becomes the concatenation of their entries.
+    None is refused: it would count as an output with no entries, whose derivatives are all trivially right."""
+    if out is None:
+        raise NotNumbersError("check_grads: f returned None; f must return numbers (did you forget `return`?)")
     leaves, _ = tree_flatten(out)
     if len(leaves) == 1:
         return leaves[0]

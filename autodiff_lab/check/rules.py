@@ -20,7 +20,7 @@ from typing import Any
 import numpy as np
 
 from .arguments import as_args, differentiable, fresh, in_float64, name_of, position
-from .derivative_check import MAX_ENTRIES, check_derivative
+from .derivative_check import MAX_ENTRIES, check_derivative, failure
 from .finite_differences import evaluate
 from .report import ATOL, RTOL, CheckReport
 
@@ -78,7 +78,7 @@ def _check_rule(mode: str, f: Callable, rule: Callable, args: Any, argnum: Any, 
         ans = evaluate(f_of_x, args[i], name)
     except Exception as err:  # noqa: BLE001  (f's error becomes the report)
         return CheckReport(False, kind=mode, what="output", name=name, argnum=i, rtol=options["rtol"],
-                           atol=options["atol"], error=f"{name} raised {type(err).__name__}: {err}")
+                           atol=options["atol"], error=failure(name, err))
 
     def apply(seed: np.ndarray) -> Any:
         return rule(seed, fresh(ans), *(fresh(a) for a in args), **kwargs)

@@ -11,6 +11,8 @@ and accuracy.
 
 Labels are checked before anything is computed: a wrong shape or an out-of-range label would otherwise
 broadcast or index into a silently wrong number.
+Targets that are data (not traced) first become arrays of the predictions' library and dtype: lists work
+like arrays, and float64 targets leave a float32 loss in float32.
 """
 
 from __future__ import annotations
@@ -21,11 +23,12 @@ from .. import numpy as anp
 from ..backend import asarray, is_array, isdtype, namespace, shape
 from ..primitive import defjvp, defvjp, primitive
 from ..pytree import tree_flatten
-from ..tracing import raw
+from ..tracing import Tracer, raw
 
 
 def mse(pred: Any, target: Any) -> Any:
     """Mean squared error: the mean of (pred - target)^2 over every entry. Shapes must match exactly."""
+    target = _targets(target, pred)
     _same_shape("mse", pred, "pred", target, "target")
     diff = pred - target
     return anp.mean(diff * diff)
@@ -40,7 +43,7 @@ def logistic_loss(z: Any, y: Any) -> Any:
     xp = namespace(y)
     if not bool(xp.all((y == 1) | (y == -1))):
         raise ValueError("logistic_loss needs labels y in {-1, +1}. For labels in {0, 1}, pass 2 * y - 1.")
-    y = xp.astype(y, raw(z).dtype)  # integer labels would promote float32 scores to float64
+    y = _in_dtype_of(y, z)  # integer labels would promote float32 scores to float64
     return anp.mean(anp.logaddexp(0.0, -(y * z)))
 
 
@@ -56,6 +59,7 @@ def cross_entropy(logits: Any, targets: Any) -> Any:
     probabilities (soft labels), both (batch, C). Differentiable in both arguments."""
     if len(shape(logits)) != 2:
         raise ValueError(f"cross_entropy needs logits of shape (batch, classes), got shape {shape(logits)}")
+    targets = _targets(targets, logits)
     _same_shape("cross_entropy", logits, "logits", targets, "targets")
     return _cross_entropy(logits, targets)
 
@@ -117,6 +121,7 @@ def kl_divergence(p: Any, q: Any) -> Any:
 
     p is the target distribution, q the predicted one (e.g. a softmax). Terms with p_k = 0 count 0; q_k must
     be positive wherever p_k is."""
+    p = _targets(p, q)
     _same_shape("kl_divergence", p, "p", q, "q")
     present = raw(p) > 0
     q_safe = anp.where(present, q, 1.0)
@@ -171,6 +176,24 @@ def _labels(y: Any, scores: Any) -> Any:
     if type(y) is type(like):  # already an array of that library
         return y
     return y if is_array(y) and namespace(y) is namespace(like) else asarray(y, like=like)
+
+
+def _targets(target: Any, pred: Any) -> Any:
+    """A plain target (data: an array of any library, a list, a number) as an array of the prediction's
+    library and floating dtype, so that float64 targets do not turn a float32 loss into float64. A traced
+    target is being differentiated, and stays as it is."""
+    if isinstance(target, Tracer):
+        return target
+    return _in_dtype_of(_labels(target, pred), pred)
+
+
+def _in_dtype_of(y: Any, x: Any) -> Any:
+    """The plain array y cast to x's floating dtype; as it is when x has none (a Python number)."""
+    dtype = getattr(raw(x), "dtype", None)
+    xp = namespace(y)
+    if dtype is None or y.dtype == dtype or not isdtype(xp, dtype, "real floating"):
+        return y
+    return xp.astype(y, dtype)
 
 
 def _one_hot_labels(who: str, logits: Any, labels: Any) -> Any:

@@ -11,7 +11,7 @@ from typing import Any, TextIO
 
 import numpy as np
 
-from ..backend import asarray, is_array, namespace, shape
+from ..backend import asarray, is_array, isdtype, namespace, shape
 from ..pytree import tree_flatten
 from ..transforms import value_and_grad
 from .layers import as_input
@@ -157,9 +157,12 @@ def _params_array(params: Any) -> Any:
 
 
 def _dataset(what: str, X: Any, y: Any, like: Any) -> tuple[Any, Any]:
-    """X in the parameters' library and dtype, y as an array of that library; one label (row) per example."""
+    """X in the parameters' library and dtype, y as an array of that library (floating targets in the
+    parameters' dtype too, integer class labels as they are); one label (row) per example."""
     X = as_input(X, like, "fit")
     y = asarray(y, like=like)
+    if isdtype(namespace(y), y.dtype, "real floating"):
+        y = namespace(y).astype(y, like.dtype)
     if len(shape(X)) < 2:
         raise ValueError(f"fit: {what}X must have one row per example, (examples, features); got {shape(X)}")
     if shape(y)[:1] != shape(X)[:1]:

@@ -110,3 +110,12 @@ def test_power_needs_a_number_exponent():
 
 def test_repr_shows_label_data_and_grad():
     assert repr(Value(2.0, "a")) == "Value(a=2, grad=0)"
+
+
+@pytest.mark.parametrize("n, value, slope", [(0, 1.0, 0.0), (0.5, 0.0, math.inf), (1, 0.0, 1.0), (2, 0.0, 0.0),
+                                             (2.5, 0.0, 0.0)])
+def test_power_at_zero_has_its_value_and_slope(n, value, slope):
+    """0 ** n exists for n >= 0; n x^(n-1) would divide by 0 there when n < 1."""
+    y = Value(0.0) ** n
+    assert y.data == value and y.local_grads == (slope,)
+

@@ -179,3 +179,39 @@ def test_logistic_labels_must_be_plus_minus_one():
 def test_l2_penalty_needs_a_weight_matrix():
     with pytest.raises(ValueError, match="no weight matrix"):
         nn.l2_penalty([np.zeros(3)], 0.1)
+
+
+def test_list_targets_work_like_arrays():
+    pred = np.array([[0.0, 1.0, 2.0, 5.0]])
+    assert nn.mse(pred, [[1.0, 2.0, 3.0, 4.0]]) == pytest.approx(1.0)
+    soft = [[0.1, 0.2, 0.3, 0.4]]
+    assert nn.cross_entropy(pred, soft) == pytest.approx(nn.cross_entropy(pred, np.array(soft)))
+    q = np.array([[0.25, 0.25, 0.25, 0.25]])
+    assert nn.kl_divergence(soft, q) == pytest.approx(nn.kl_divergence(np.array(soft), q))
+    with pytest.raises(ValueError, match=r"pred has shape \(1, 4\) but target has shape \(1, 3\)"):
+        nn.mse(pred, [[1.0, 2.0, 3.0]])
+
+
+@pytest.mark.parametrize("loss, make_args", [
+    ("mse", lambda r: (r.normal(size=(4, 3)).astype(np.float32), r.normal(size=(4, 3)))),
+    ("cross_entropy", lambda r: (r.normal(size=(4, 3)).astype(np.float32), r.dirichlet(np.ones(3), size=4))),
+])
+def test_float64_targets_are_computed_in_the_predictions_float32(loss, make_args, rng):
+    pred, target = make_args(rng)
+    assert getattr(nn, loss)(pred, target).dtype == np.float32
+    assert grad(getattr(nn, loss))(pred, target).dtype == np.float32
+    assert getattr(nn, loss)(pred, target.tolist()).dtype == np.float32
+
+
+def test_kl_divergence_of_a_float32_prediction_is_float32(rng):
+    p, q = rng.dirichlet(np.ones(3), size=4), rng.dirichlet(np.ones(3), size=4).astype(np.float32)
+    assert nn.kl_divergence(p, q).dtype == np.float32
+    assert grad(nn.kl_divergence, argnums=1)(p, q).dtype == np.float32
+
+
+@pytest.mark.parametrize("y", [1, -1])
+def test_logistic_loss_of_a_python_float(y, numerical_grad):
+    z = 0.3
+    assert nn.logistic_loss(z, y) == pytest.approx(math.log1p(math.exp(-y * z)))
+    expected = numerical_grad(lambda v: nn.logistic_loss(float(v), y), np.array(z))
+    assert grad(lambda v: nn.logistic_loss(v, y))(z) == pytest.approx(float(expected), rel=1e-6)

@@ -203,3 +203,34 @@ def test_numpy_data_trains_parameters_that_live_in_another_library():
     scores = model(trained, X)
     assert nn.accuracy(scores, y) == nn.accuracy(model(expected, X), y)
     assert float(nn.logistic_loss(scores[:, 0], np.where(y > 0, 1, -1))) > 0
+
+
+@pytest.mark.parametrize("make_targets", [lambda y: y, lambda y: y.tolist()], ids=["float64", "list"])
+def test_fit_moves_float_targets_to_the_parameters_dtype(make_targets):
+    rng = np.random.default_rng(0)
+    X, Y = rng.normal(size=(12, 3)), rng.normal(size=(12, 2))
+    model = nn.MLP([3, 4, 2], dtype="float32")
+    seen = []
+
+    def loss(out, y):
+        seen.append(y.dtype)
+        return nn.mse(out, y)
+
+    params, _ = nn.fit(model, model.init(), X, make_targets(Y), loss=loss, epochs=1, batch_size=4,
+                       progress=False)
+    assert seen and all(dtype == np.float32 for dtype in seen)
+    params, _ = nn.fit(model, model.init(), X, make_targets(Y), loss="mse", epochs=1, progress=False)
+    assert all(leaf.dtype == np.float32 for layer in params for leaf in layer.values())
+
+
+def test_fit_keeps_class_labels_integers():
+    X, y = _blobs(20)
+    model = nn.MLP([2, 3], dtype="float32")
+    seen = []
+
+    def loss(out, labels):
+        seen.append(labels.dtype)
+        return nn.softmax_cross_entropy(out, labels)
+
+    nn.fit(model, model.init(), X, y, loss=loss, epochs=1, progress=False)
+    assert seen and all(np.issubdtype(dtype, np.integer) for dtype in seen)
