@@ -73,11 +73,15 @@ class Value:
     def __pow__(self, n: float) -> Value:
         """x ** n for a number n, with local derivative n x^(n-1). At x = 0 that formula divides by 0 when
         n < 1: the derivative is 0 for n = 0 (x ** 0 is the constant 1) and math.inf for 0 < n < 1 (the curve
-        stands vertical there, as sqrt does). For n < 0, 0 ** n itself does not exist: ZeroDivisionError."""
+        stands vertical there, as sqrt does). For n < 0, 0 ** n itself does not exist: ZeroDivisionError. A
+        negative x to a fractional n would be complex: ValueError."""
         if isinstance(n, Value):
             raise TypeError("Value ** Value is not supported: the exponent must be a number. "
                             "For x ** y with y a Value, write (y * x.log()).exp().")
         x = self.data
+        if x < 0 and not float(n).is_integer():
+            raise ValueError(f"({x:g}) ** {n:g} is not a real number (a negative base to a fractional power); "
+                             f"Value computes with real numbers only.")
         y = x**n
         if n == 0:
             slope = 0.0

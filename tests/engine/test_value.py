@@ -119,3 +119,9 @@ def test_power_at_zero_has_its_value_and_slope(n, value, slope):
     y = Value(0.0) ** n
     assert y.data == value and y.local_grads == (slope,)
 
+
+
+def test_a_negative_base_to_a_fractional_power_is_an_error_not_a_complex_value():
+    with pytest.raises(ValueError, match=r"\(-1\) \*\* 0.5 is not a real number"):
+        Value(-1.0) ** 0.5
+    assert (Value(-2.0) ** 3).data == -8.0 and (Value(-2.0) ** 2.0).local_grads == (-4.0,)
