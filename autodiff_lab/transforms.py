@@ -15,7 +15,7 @@ from numbers import Number
 from typing import Any
 
 from . import numpy as anp
-from .backend import is_array, isdtype, namespace, shape
+from .backend import get_backend, is_array, isdtype, namespace, shape
 from .pytree import describe, tree_flatten, tree_unflatten
 from .tracing import Box, Dual, Tracer, cycle_collector_paused, new_level, raw, tape_of
 
@@ -33,7 +33,7 @@ def _vjp(f: Callable, primals: tuple, transform: str, positions: Sequence[int], 
     leaves, treedef = tree_flatten(primals)
     _check_differentiable(primals, transform, positions, leaves)
     with new_level() as level:
-        inputs = [Box(x, level) for x in leaves]
+        inputs = [Box(_ieee(x), level) for x in leaves]
         out = f(*tree_unflatten(treedef, inputs))
         recorded = tape_of(level)
     if has_aux:
@@ -188,7 +188,7 @@ def jvp(f: Callable, primals: Sequence, tangents: Sequence) -> tuple[Any, Any]:
         if shape(p) != shape(t):
             raise ValueError(f"a tangent has shape {shape(t)} but its primal has shape {shape(p)}; they must match")
     with new_level() as level:
-        out = f(*tree_unflatten(p_def, [Dual(p, t, level) for p, t in zip(p_leaves, t_leaves)]))
+        out = f(*tree_unflatten(p_def, [Dual(_ieee(p), _ieee(t), level) for p, t in zip(p_leaves, t_leaves)]))
     out_leaves, out_def = tree_flatten(out)
     ours = [isinstance(o, Dual) and o.level == level for o in out_leaves]
     primals_out = [o.value if mine else o for o, mine in zip(out_leaves, ours)]
@@ -295,6 +295,14 @@ def _assemble(parts: list, axis: int, out_shape: tuple, in_shape: tuple, like: A
         return namespace(raw(like)).zeros(out_shape + in_shape, dtype=getattr(raw(like), "dtype", None))
     flat = [anp.reshape(p, (-1,)) for p in parts]
     return anp.reshape(anp.stack(flat, axis=axis), out_shape + in_shape)
+
+
+def _ieee(x: Any) -> Any:
+    """A Python float (or complex) as the default backend's float64 scalar, which follows IEEE arithmetic as
+    arrays do: 1 / 0 is inf and 0 ** -0.5 is inf, where Python's own floats raise ZeroDivisionError."""
+    if type(x) is float or type(x) is complex:
+        return get_backend().asarray(x)[()]
+    return x
 
 
 def _positions(argnums: int | tuple[int, ...], nargs: int, transform: str) -> tuple[int, ...]:

@@ -211,6 +211,15 @@ def test_astype_converts_and_its_rules_convert_back():
     assert float(grad(lambda v: anp.astype(v, np.float32) * 3.0)(2.0)) == 3.0
 
 
+@pytest.mark.parametrize("f", [lambda a: a**0.5, anp.log, lambda a: 1.0 / a], ids=["sqrt", "log", "reciprocal"])
+def test_python_floats_divide_by_zero_as_ieee_floats_do(f):
+    """At 0.0 these derivatives are infinite: Python's floats would raise ZeroDivisionError inside the rules,
+    numpy's give inf, and a Python float input now behaves as np.float64(0.0) does."""
+    with np.errstate(divide="ignore", invalid="ignore"):
+        assert grad(f)(0.0) == grad(f)(np.float64(0.0)) and np.isinf(grad(f)(0.0))
+        assert jvp(f, (0.0,), (1.0,))[1] == jvp(f, (np.float64(0.0),), (np.float64(1.0),))[1]
+
+
 def test_jacobians_of_empty_inputs_and_outputs_keep_float32():
     assert jacfwd(lambda x: x * 2)(np.zeros(0, np.float32)).dtype == np.float32
     jac = jacrev(lambda x: x[x > 0])(np.array([-1.0, -2.0], np.float32))
