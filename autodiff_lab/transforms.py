@@ -11,6 +11,7 @@ from __future__ import annotations
 import functools
 import math
 from collections.abc import Callable, Sequence
+from itertools import repeat
 from numbers import Number
 from typing import Any
 
@@ -33,7 +34,7 @@ def _vjp(f: Callable, primals: tuple, transform: str, positions: Sequence[int], 
     leaves, treedef = tree_flatten(primals)
     _check_differentiable(primals, transform, positions, leaves)
     with new_level() as level:
-        inputs = [Box(_ieee(x), level) for x in leaves]
+        inputs = [Box(x, level) for x in _ieee(leaves)]
         out = f(*tree_unflatten(treedef, inputs))
         recorded = tape_of(level)
     if has_aux:
@@ -188,7 +189,7 @@ def jvp(f: Callable, primals: Sequence, tangents: Sequence) -> tuple[Any, Any]:
         if shape(p) != shape(t):
             raise ValueError(f"a tangent has shape {shape(t)} but its primal has shape {shape(p)}; they must match")
     with new_level() as level:
-        out = f(*tree_unflatten(p_def, [Dual(_ieee(p), _ieee(t), level) for p, t in zip(p_leaves, t_leaves)]))
+        out = f(*tree_unflatten(p_def, [Dual(p, t, level) for p, t in zip(_ieee(p_leaves), _ieee(t_leaves))]))
     out_leaves, out_def = tree_flatten(out)
     ours = [isinstance(o, Dual) and o.level == level for o in out_leaves]
     primals_out = [o.value if mine else o for o, mine in zip(out_leaves, ours)]
@@ -297,12 +298,17 @@ def _assemble(parts: list, axis: int, out_shape: tuple, in_shape: tuple, like: A
     return anp.reshape(anp.stack(flat, axis=axis), out_shape + in_shape)
 
 
-def _ieee(x: Any) -> Any:
-    """A Python float (or complex) as the default backend's float64 scalar, which follows IEEE arithmetic as
-    arrays do: 1 / 0 is inf and 0 ** -0.5 is inf, where Python's own floats raise ZeroDivisionError."""
-    if type(x) is float or type(x) is complex:
-        return get_backend().asarray(x)[()]
-    return x
+def _ieee(leaves: list) -> list:
+    """The leaves, with Python floats (and complex numbers) made the default backend's float64 scalars, which
+    follow IEEE arithmetic as arrays do: 1 / 0 is inf and 0 ** -0.5 is inf, where Python's floats raise
+    ZeroDivisionError."""
+    if _PYTHON_FLOATS.isdisjoint(map(type, leaves)):
+        return leaves
+    xp = get_backend()
+    return [xp.asarray(x)[()] if type(x) in _PYTHON_FLOATS else x for x in leaves]
+
+
+_PYTHON_FLOATS = {float, complex}
 
 
 def _positions(argnums: int | tuple[int, ...], nargs: int, transform: str) -> tuple[int, ...]:
@@ -331,7 +337,8 @@ def _substitute(args: tuple, positions: tuple[int, ...], chosen: tuple) -> list:
 def _check_differentiable(primals: tuple, transform: str, positions: Sequence[int], leaves: list | None = None) -> None:
     """Integers and booleans have no derivative: say so, and how to fix it, before tracing."""
     leaves = tree_flatten(primals)[0] if leaves is None else leaves
-    if {(type(x), getattr(x, "dtype", None)) for x in leaves} <= _floating_kinds or all(map(_is_floating, leaves)):
+    kinds = zip(map(type, leaves), map(getattr, leaves, repeat("dtype"), repeat(None)))  # (type, dtype) pairs
+    if _floating_kinds.issuperset(kinds) or all(map(_is_floating, leaves)):
         return
     for position, primal in zip(positions, primals):
         for leaf in tree_flatten(primal)[0]:
