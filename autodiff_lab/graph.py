@@ -68,11 +68,14 @@ class Edge:
 
 @dataclass
 class Graph:
-    """Nodes in topological order (node.id == position in `nodes`) and the edges between them."""
+    """Nodes in topological order (node.id == position in `nodes`) and the edges between them. `seeds` holds
+    the gradient the backward pass fed into each output, `notes` what a drawing or table should point out."""
 
     nodes: list[Node]
     edges: list[Edge]
     title: str = ""
+    seeds: dict[int, Any] = field(default_factory=dict)
+    notes: list[str] = field(default_factory=list)
     _into: dict[int, list[int]] = field(default_factory=dict, repr=False)
 
     def __post_init__(self) -> None:
@@ -94,6 +97,11 @@ class Graph:
     @property
     def outputs(self) -> list[int]:
         return [node.id for node in self.nodes if node.kind == "output"]
+
+    def seed(self, node_id: int) -> Any:
+        """The gradient the backward pass fed into the output node_id, before other outputs that depend on it
+        added theirs. A Value graph has one output, which nothing else adds to: its seed is its gradient."""
+        return self.seeds.get(node_id, self.nodes[node_id].grad)
 
     def edges_into(self, node_id: int) -> list[int]:
         """Indices (into `edges`) of the edges from node_id's parents, in argument order."""
@@ -138,7 +146,28 @@ def from_value(v: Value, *, params: Sequence[str] = ()) -> Graph:
             if backward_done:
                 edge.upstream, edge.downstream = u.grad, u.grad * local
             edges.append(edge)
-    return Graph(nodes, edges, title=v.label or "Value graph")
+    graph = Graph(nodes, edges, title=v.label or "Value graph")
+    accumulated = _accumulated_leaves(graph) if backward_done else []
+    if accumulated:
+        graph.notes.append(f"gradients accumulated over several backward() calls ({'; '.join(accumulated)}): "
+                           f"zero them with {v.label or 'v'}.zero_grad() before backward() to start again")
+    return graph
+
+
+def _accumulated_leaves(graph: Graph) -> list[str]:
+    """A line for each leaf whose gradient is not the sum of its edges' shares: leaves keep adding up over
+    several backward() calls (as in PyTorch), while the edges show the latest pass only."""
+    shares: dict[int, list[float]] = {}
+    for edge in graph.edges:
+        shares.setdefault(edge.parent, []).append(edge.downstream)
+    names = []
+    for node_id, parts in shares.items():
+        node = graph.nodes[node_id]
+        rounding = 1e-9 * sum(map(abs, parts))  # the shares may have been added in another order
+        if not graph.edges_into(node_id) and abs(node.grad - sum(parts)) > rounding:
+            name = node.label or f"the constant {node.value:g}"
+            names.append(f"{name} has {node.grad:g}, its edges add up to {sum(parts):g}")
+    return names
 
 
 # ------------------------------------------------------------------------------------ traced computations
@@ -180,6 +209,7 @@ def _build(f: Callable, args: tuple, names: Sequence[str] | None, params: Sequen
         inputs = [Box(x, level) for x in leaves]
         out = f(*tree_unflatten(treedef, inputs))
         recorded = tape_of(level)
+    _check_no_outer_tracers(recorded, caller)
     outputs = [o for o in tree_flatten(out)[0] if isinstance(o, Box) and o.level == level]
     if not outputs:
         raise ValueError(f"{caller}: f's output does not depend on its inputs (it returned "
@@ -197,7 +227,19 @@ def _build(f: Callable, args: tuple, names: Sequence[str] | None, params: Sequen
     if tangent_leaves is not None:
         recorder.fill_tangents(inputs, tangent_leaves)
     title = getattr(f, "__name__", "f")
-    return Graph(recorder.nodes, recorder.edges, title="computation" if title == "<lambda>" else title)
+    return Graph(recorder.nodes, recorder.edges, title="computation" if title == "<lambda>" else title,
+                 seeds=recorder.seeds)
+
+
+def _check_no_outer_tracers(recorded: list[Box], caller: str) -> None:
+    """A value traced by an enclosing transformation (grad, jvp, ...) that f uses without taking it as an
+    argument would turn every value it touches into a tracer: refuse it instead of drawing tracers."""
+    if any(isinstance(box.value, Tracer) for box in recorded):
+        raise TypeError(
+            f"{caller}: f uses a value traced by an enclosing transformation (grad, jvp, ...) without taking it "
+            f"as an argument, as x in grad(lambda x: ... {caller}(lambda y: x * y, 2.0)). A graph records plain "
+            f"numbers: call {caller} outside the transformation, or pass that value to f as an argument."
+        )
 
 
 def _needed_by(outputs: list[Box], recorded: list[Box]) -> set[Box]:
@@ -219,6 +261,7 @@ class _Recorder:
         self.edges: list[Edge] = []
         self.node_of: dict[int, int] = {}  # id(box or constant) -> node id
         self.boxes: dict[int, Box] = {}    # node id -> box
+        self.seeds: dict[int, Any] = {}    # output node id -> the gradient fed into it
 
     def leaf(self, box: Box, name: str, kind: str) -> None:
         self._add(box, "", name, "output" if box in self.outputs else kind, box.value)
@@ -255,6 +298,9 @@ class _Recorder:
         if seed is not None and len(outputs) > 1:
             raise ValueError("seed= is for a function with one output; this one has several")
         seeds = [(o, _ones_like(o.value) if seed is None else _as_seed(seed, o.value)) for o in outputs]
+        for o, s in seeds:  # an output returned twice is seeded twice
+            node_id = self.node_of[id(o)]
+            self.seeds[node_id] = s if node_id not in self.seeds else self.seeds[node_id] + s
         cotangents = backward_pass(seeds, self.recorded, keep_all=True)
         for node_id, box in self.boxes.items():
             self.nodes[node_id].grad = cotangents[box] if box in cotangents else _zeros_like(box.value)

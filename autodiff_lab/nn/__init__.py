@@ -6,7 +6,7 @@
     X_train, y_train, X_test, y_test = load_digits()
     model = nn.MLP([64, 64, 10])
     params, history = nn.fit(model, model.init(), X_train, y_train, lr=0.1, momentum=0.9, epochs=10)
-    nn.accuracy(model(params, X_test), y_test)          # 0.973, in about a second
+    nn.accuracy(model(params, X_test), y_test)          # over 90 % (README.md has the measured figure)
 
 Parameters are plain pytrees (a list of {"W", "b"} dicts), so everything here is ordinary anp code that
 grad differentiates; nothing is hidden in the layers.

@@ -12,7 +12,7 @@ and accuracy.
 Labels are checked before anything is computed: a wrong shape or an out-of-range label would otherwise
 broadcast or index into a silently wrong number.
 Targets that are data (not traced) first become arrays of the predictions' library and dtype: lists work
-like arrays, and float64 targets leave a float32 loss in float32.
+like arrays, and float64 targets leave a float32 loss in float32. Scores given as lists become arrays too.
 """
 
 from __future__ import annotations
@@ -28,6 +28,7 @@ from ..tracing import Tracer, raw
 
 def mse(pred: Any, target: Any) -> Any:
     """Mean squared error: the mean of (pred - target)^2 over every entry. Shapes must match exactly."""
+    pred = _scores(pred)
     target = _targets(target, pred)
     _same_shape("mse", pred, "pred", target, "target")
     diff = pred - target
@@ -38,11 +39,10 @@ def logistic_loss(z: Any, y: Any) -> Any:
     """mean log(1 + e^(-y z)) for scores z and labels y in {-1, +1} of the same shape.
 
     Written as logaddexp(0, -y z), which never overflows: a score of -1000 with y = +1 costs 1000, not inf."""
+    z = _scores(z)
     y = _labels(y, z)
     _same_shape("logistic_loss", z, "z", y, "y")
-    xp = namespace(y)
-    if not bool(xp.all((y == 1) | (y == -1))):
-        raise ValueError("logistic_loss needs labels y in {-1, +1}. For labels in {0, 1}, pass 2 * y - 1.")
+    _check_signs("logistic_loss", y)
     y = _in_dtype_of(y, z)  # integer labels would promote float32 scores to float64
     return anp.mean(anp.logaddexp(0.0, -(y * z)))
 
@@ -51,12 +51,14 @@ def softmax_cross_entropy(logits: Any, labels: Any) -> Any:
     """mean over the batch of -log softmax(logits)[label]: logits (batch, C), integer labels (batch,).
 
     Its gradient is the famous (softmax(logits) - one_hot(labels)) / batch."""
+    logits = _scores(logits)
     return _cross_entropy(logits, _one_hot_labels("softmax_cross_entropy", logits, labels), one_hot=True)
 
 
 def cross_entropy(logits: Any, targets: Any) -> Any:
     """mean over the batch of -sum_k targets_k log softmax(logits)_k for targets that are rows of
     probabilities (soft labels), both (batch, C). Differentiable in both arguments."""
+    logits = _scores(logits)
     if len(shape(logits)) != 2:
         raise ValueError(f"cross_entropy needs logits of shape (batch, classes), got shape {shape(logits)}")
     targets = _targets(targets, logits)
@@ -109,6 +111,7 @@ def svm_loss(scores: Any, labels: Any, margin: float = 1.0) -> Any:
 
     scores (batch, C), integer labels (batch,). A class costs nothing once its score is `margin` below the
     correct one."""
+    scores = _scores(scores)
     n = shape(scores)[0]
     is_correct = _one_hot_labels("svm_loss", scores, labels)
     correct = anp.sum(scores * is_correct, axis=-1, keepdims=True)
@@ -121,6 +124,7 @@ def kl_divergence(p: Any, q: Any) -> Any:
 
     p is the target distribution, q the predicted one (e.g. a softmax). Terms with p_k = 0 count 0; q_k must
     be positive wherever p_k is."""
+    q = _scores(q)
     p = _targets(p, q)
     _same_shape("kl_divergence", p, "p", q, "q")
     present = raw(p) > 0
@@ -146,11 +150,12 @@ def accuracy(logits: Any, labels: Any) -> float:
     logits (batch, C) with integer labels: the predicted class is the largest logit. One score per example,
     shape (batch,) or (batch, 1), with labels of that shape in {-1, +1}: the predicted label is the sign of
     the score (0 counts as -1)."""
-    z = raw(logits)
+    z = raw(_scores(logits))
     y = _labels(labels, z)
     xp = namespace(z, y)
     if len(shape(z)) == 1 or shape(z)[-1] == 1:
         _same_shape("accuracy", z, "scores", y, "labels")
+        _check_signs("accuracy with one score per example", y)
         predicted = xp.where(z > 0, 1, -1)
     else:
         _one_hot_labels("accuracy", z, y)
@@ -170,12 +175,23 @@ def _is_label(xp: Any, labels: Any, n_classes: int) -> Any:
 
 
 # ------------------------------------------------------------------------------------------------ checks
+def _scores(x: Any) -> Any:
+    """Scores or predictions given as a (nested) list, as an array of the default library; arrays, numbers
+    and traced values as they are."""
+    return asarray(x) if isinstance(x, (list, tuple)) else x
+
+
 def _labels(y: Any, scores: Any) -> Any:
     """Labels (data, never differentiated) as an array of the scores' library."""
     y, like = raw(y), raw(scores)
-    if type(y) is type(like):  # already an array of that library
-        return y
     return y if is_array(y) and namespace(y) is namespace(like) else asarray(y, like=like)
+
+
+def _check_signs(who: str, y: Any) -> None:
+    """Labels of a binary classifier (one score per example) must be -1 or +1."""
+    xp = namespace(y)
+    if not bool(xp.all((y == 1) | (y == -1))):
+        raise ValueError(f"{who} needs labels y in {{-1, +1}}. For labels in {{0, 1}}, pass 2 * y - 1.")
 
 
 def _targets(target: Any, pred: Any) -> Any:

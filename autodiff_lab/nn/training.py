@@ -46,7 +46,7 @@ def fit(model: Callable, params: Any, X: Any, y: Any, *, loss: str | Callable = 
     like = _params_array(params)
     X, y = _dataset("", X, y, like)
     if validation is not None:
-        validation = _dataset("validation ", *validation, like)
+        validation = _dataset("validation ", *_pair(validation), like)
     n = shape(X)[0]
 
     def objective(p: Any, xb: Any, yb: Any) -> Any:
@@ -156,6 +156,16 @@ def _params_array(params: Any) -> Any:
     return leaves[0]
 
 
+def _pair(validation: Any) -> tuple[Any, Any]:
+    """validation=(X_val, y_val), or a ValueError saying so."""
+    if not isinstance(validation, (tuple, list)) or len(validation) != 2:
+        got = type(validation).__name__
+        if isinstance(validation, (tuple, list)):
+            got = f"a {got} of {len(validation)}"
+        raise ValueError(f"fit: validation must be a pair (X_val, y_val), got {got}")
+    return validation
+
+
 def _dataset(what: str, X: Any, y: Any, like: Any) -> tuple[Any, Any]:
     """X in the parameters' library and dtype, y as an array of that library (floating targets in the
     parameters' dtype too, integer class labels as they are); one label (row) per example."""
@@ -165,6 +175,8 @@ def _dataset(what: str, X: Any, y: Any, like: Any) -> tuple[Any, Any]:
         y = namespace(y).astype(y, like.dtype)
     if len(shape(X)) < 2:
         raise ValueError(f"fit: {what}X must have one row per example, (examples, features); got {shape(X)}")
+    if shape(X)[0] == 0:
+        raise ValueError(f"fit: {what}X has no examples (shape {shape(X)}); pass at least one row")
     if shape(y)[:1] != shape(X)[:1]:
         raise ValueError(
             f"fit: {what}X has {shape(X)[0]} examples but {what}y has "

@@ -5,6 +5,7 @@
     autodiff-lab draw "sin(x)*y" --at x=1 y=2 --forward --tangent x=1 y=0 -o tangents.pdf
     autodiff-lab draw ln-sin --table                  (also print the trace table)
     autodiff-lab draw add-mul --frames steps.html     (also save the step-by-step frames)
+    autodiff-lab draw --at a=1 b=2 -- "-a*b"          (an expression starting with '-' comes last, after --)
     autodiff-lab draw --list
 
 The output format follows the file's suffix: .svg, .png or .pdf. Mistakes get a message and exit code 2.
@@ -19,7 +20,8 @@ from pathlib import Path
 from .. import graph as graphs
 from .draw import SHOW
 from .examples import EXAMPLES
-from .expression import ExpressionError, parse
+from .expression import parse
+from .frames import frames_path
 
 FORMATS = ("svg", "png", "pdf")
 
@@ -35,20 +37,24 @@ def register(subparsers: argparse._SubParsersAction) -> None:
                     "gradients. WHAT is a built-in example (see --list) or an expression such as "
                     "\"log(a*b)\" with values given by --at.",
     )
-    parser.add_argument("what", nargs="?", help="an example name or an expression, e.g. \"log(a*b)\"")
-    parser.add_argument("--at", nargs="+", default=[], metavar="NAME=VALUE",
-                        help="the value of each variable of the expression, e.g. --at a=2 b=3")
+    parser.add_argument("what", nargs="?", help="an example name or an expression, e.g. \"log(a*b)\"; one "
+                        "that starts with '-' needs a space in it (\"-a * b\") or must come last, after --")
+    parser.add_argument("--at", nargs="+", action="extend", default=[], metavar="NAME=VALUE",
+                        help="the value of each variable of the expression, e.g. --at a=2 b=3 (a later value "
+                             "wins)")
     parser.add_argument("-o", "--output", help="file to write: .svg, .png or .pdf (default: WHAT.svg)")
     parser.add_argument("--show", nargs="+", choices=SHOW, default=list(SHOW), metavar="ITEM",
                         help=f"what to write on the drawing, any of: {', '.join(SHOW)} (default: all)")
     parser.add_argument("--forward", action="store_true", help="forward mode: push tangents instead of "
                         "running the backward pass")
-    parser.add_argument("--tangent", nargs="+", default=[], metavar="NAME=VALUE",
+    parser.add_argument("--tangent", nargs="+", action="extend", default=[], metavar="NAME=VALUE",
                         help="with --forward: the input tangents (default: 1 for the first variable, 0 else)")
     parser.add_argument("--rankdir", choices=("LR", "TB"), default="LR", help="layout direction (default LR)")
     parser.add_argument("--table", action="store_true", help="also print the trace table (Wengert list)")
     parser.add_argument("--frames", metavar="PATH",
                         help="also save the step-by-step frames: a folder of SVGs, or one .html page")
+    parser.add_argument("--max-nodes", type=int, default=60, metavar="N",
+                        help="with --frames: the largest graph to step through (default 60)")
     parser.add_argument("--list", action="store_true", help="list the built-in examples and exit")
     parser.set_defaults(run=run)
 
@@ -56,9 +62,12 @@ def register(subparsers: argparse._SubParsersAction) -> None:
 def run(args: argparse.Namespace) -> int:
     try:
         return _run(args)
-    except (UsageError, ExpressionError) as err:
+    except (UsageError, ValueError) as err:  # ExpressionError and the library's refusals are ValueErrors
         print(f"autodiff-lab draw: error: {err}", file=sys.stderr)
-        return 2
+    except OSError as err:
+        print(f"autodiff-lab draw: error: cannot write the output: {err}. Choose another path for -o or "
+              f"--frames.", file=sys.stderr)
+    return 2
 
 
 def _run(args: argparse.Namespace) -> int:
@@ -75,6 +84,8 @@ def _run(args: argparse.Namespace) -> int:
     if fmt not in FORMATS:
         raise UsageError(f"cannot write {str(output)!r}: the file name must end in .svg, .png or .pdf")
     graph = _graph(args)
+    if args.frames:
+        _check_frames(args, graph)
     from . import draw, save_frames, trace_table
 
     picture = draw(graph, show=args.show, rankdir=args.rankdir, title=True)
@@ -87,8 +98,21 @@ def _run(args: argparse.Namespace) -> int:
     if args.table:
         print(trace_table(graph))
     if args.frames:
-        print(f"wrote {save_frames(graph, args.frames, show=args.show, rankdir=args.rankdir)}")
+        frames = save_frames(graph, args.frames, show=args.show, rankdir=args.rankdir, max_nodes=args.max_nodes)
+        print(f"wrote {frames}")
     return 0
+
+
+def _check_frames(args: argparse.Namespace, graph: graphs.Graph) -> None:
+    """--frames is checked before anything is written: a path save_frames can write, a graph small enough."""
+    try:
+        frames_path(args.frames)
+    except ValueError as err:
+        raise UsageError(f"--frames {args.frames}: {err}") from None
+    if len(graph.nodes) > args.max_nodes:
+        raise UsageError(f"--frames: this graph has {len(graph.nodes)} nodes, more than --max-nodes "
+                         f"{args.max_nodes}; stepping through is for small graphs. Leave out --frames, or "
+                         f"raise --max-nodes.")
 
 
 def _graph(args: argparse.Namespace) -> graphs.Graph:

@@ -89,7 +89,7 @@ def render(graph: Graph, view: View, *, show: Sequence[str] = SHOW, rankdir: str
     if not isinstance(max_nodes, int) or max_nodes < 1:
         raise ValueError(f"max_nodes must be a positive integer, got {max_nodes!r}")
     names = text.display_names(graph)
-    dot = graphviz.Digraph(name=graph.title or "graph")
+    dot = graphviz.Digraph(name="computation")  # not the title, which may hold what DOT cannot take in a name
     drawn = _drawn_nodes(graph, max_nodes)
     roomy = len(drawn) <= SMALL
     # ordering="in": a node's inputs stay in argument order, so w1 is drawn above x1 in w1 * x1
@@ -98,7 +98,7 @@ def render(graph: Graph, view: View, *, show: Sequence[str] = SHOW, rankdir: str
     dot.attr("node", shape="box", style="rounded,filled", fontname="Helvetica", fontsize="11",
              margin="0.1,0.05")
     dot.attr("edge", fontname="Helvetica", fontsize="9", arrowsize="0.7", color="#6b7280")
-    notes = []
+    notes = list(graph.notes)
     if len(drawn) < len(graph.nodes):
         _summary_node(dot, graph, drawn)
         notes.append(f"showing the last {len(drawn)} of {len(graph.nodes)} nodes (max_nodes={max_nodes})")
@@ -114,8 +114,8 @@ def render(graph: Graph, view: View, *, show: Sequence[str] = SHOW, rankdir: str
         tail = f"n{edge.parent}"
         if edge.parent not in drawn or edge.child - edge.parent > far:
             tail, referenced = f"ref{k}", True
-            dot.node(tail, label=f"⋯ {names[edge.parent]}", shape="plaintext", style="", fontsize="9",
-                     fontcolor=COLORS["note"])
+            dot.node(tail, label=graphviz.escape(f"⋯ {names[edge.parent]}"), shape="plaintext", style="",
+                     fontsize="9", fontcolor=COLORS["note"])
         _edge(dot, graph, k, view, shown, tail)
     if referenced:
         notes.append("⋯ name: an edge from a node drawn far away (or not drawn)")
@@ -133,7 +133,7 @@ def _node(dot: graphviz.Digraph, graph: Graph, node: Node, names: list[str], vie
         rows += _number_rows("value", node.value if known else None, view.phase, COLORS["value"])
     if "tangent" in shown and graph.has_tangents and node.kind != "const":
         rows += _number_rows("tangent", node.tangent if known else None, view.phase, COLORS["tangent"])
-    if "grad" in shown and graph.has_grads and view.phase != "forward":
+    if "grad" in shown and node.grad is not None and view.phase != "forward":  # a traced constant has none
         grad = node.grad if view.grads is None else view.grads.get(node.id)
         rows += _number_rows("grad", grad, view.phase, COLORS["grad"])
     attrs = dict(KIND_STYLE[node.kind])

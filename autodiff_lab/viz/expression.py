@@ -12,6 +12,7 @@ walks the parsed tree itself, calling anp functions, so the engine can trace it.
 from __future__ import annotations
 
 import ast
+import math
 from collections.abc import Callable
 from typing import Any
 
@@ -72,6 +73,10 @@ def _check(node: ast.AST, source: str, variables: list[str]) -> None:
         if isinstance(node.value, bool) or not isinstance(node.value, (int, float)):
             raise ExpressionError(f"{ast.unparse(node)} is not a number; only numbers, variables, + - * / ** "
                                   f"and the functions {', '.join(FUNCTIONS)} are allowed")
+        if not math.isfinite(_float(node.value)):
+            digits = ast.unparse(node)
+            raise ExpressionError(f"the number {digits[:20]}{'…' if len(digits) > 20 else ''} is too large: "
+                                  f"numbers are computed as floats, which end near 1.8e308")
     elif isinstance(node, ast.Name):
         if node.id in FUNCTIONS:
             raise ExpressionError(f"{node.id} is a function: call it, as in {node.id}(x)")
@@ -106,6 +111,14 @@ def _check_call(node: ast.Call, source: str, variables: list[str]) -> None:
         raise ExpressionError(f"{name}() takes {arity} argument{plural}, got {len(node.args)}")
     for arg in node.args:
         _check(arg, source, variables)
+
+
+def _float(number: int | float) -> float:
+    """The number as a float; inf for an integer too large for one (float() would raise)."""
+    try:
+        return float(number)
+    except OverflowError:
+        return math.inf
 
 
 def _evaluate(node: ast.expr, env: dict[str, Any]) -> Any:

@@ -48,7 +48,7 @@ def steps(obj: Graph | Any, *, params: Sequence[str] = ()) -> list[Step]:
         return out
     for o in graph.outputs:
         out.append(Step("backward", o, None,
-                        f"backward: seed the output, ∂L/∂{names[o]} = {text.short(graph.nodes[o].grad)}"))
+                        f"backward: seed the output, ∂L/∂{names[o]} = {text.short(graph.seed(o))}"))
     for node_id in reversed(range(n)):
         for k in graph.edges_into(node_id):
             if graph.edges[k].downstream is not None:
@@ -85,7 +85,7 @@ def views(graph: Graph) -> list[View]:
                             caption=step.caption, phase="forward"))
             continue
         if step.edge is None:
-            grads[step.node] = graph.nodes[step.node].grad
+            grads[step.node] = graph.seed(step.node)
         else:
             edge = graph.edges[step.edge]
             grads[edge.parent] = (edge.downstream if edge.parent not in grads
@@ -132,10 +132,7 @@ def save_frames(obj: Any, path: str | Path, *, show: Sequence[str] = SHOW, rankd
     """Write the frames as SVG files frame_000.svg, ... into the folder `path`, or, when path ends in .html,
     as one self-contained page (SVGs inlined, a small script to step; nothing loaded from the network).
     Returns the path written."""
-    path = Path(path)
-    if path.suffix and path.suffix.lower() != ".html":
-        raise ValueError(f"save_frames writes a folder of SVGs (give a folder name) or one .html page; "
-                         f"got {str(path)!r}")
+    path = frames_path(path)
     graph = steppable(obj, params, max_nodes)
     all_views = views(graph)
     pictures = []
@@ -152,6 +149,15 @@ def save_frames(obj: Any, path: str | Path, *, show: Sequence[str] = SHOW, rankd
     path.mkdir(parents=True, exist_ok=True)
     for i, picture in enumerate(pictures):
         (path / f"frame_{i:03d}.svg").write_text(picture, encoding="utf-8")
+    return path
+
+
+def frames_path(path: str | Path) -> Path:
+    """`path` as a Path, if it names a folder (no suffix) or an .html page: what save_frames can write."""
+    path = Path(path)
+    if path.suffix and path.suffix.lower() != ".html":
+        raise ValueError(f"frames are saved as a folder of SVGs (give a folder name) or one .html page; "
+                         f"got {str(path)!r}")
     return path
 
 

@@ -39,7 +39,8 @@ def jacobian_matrix(J: Any, out_ndim: int | None = None) -> np.ndarray:
     if not 0 <= out_ndim <= J.ndim:
         raise ValueError(f"out_ndim={out_ndim} does not fit a Jacobian with {J.ndim} axes")
     rows = int(np.prod(J.shape[:out_ndim], dtype=int))
-    return J.reshape(rows, -1)
+    cols = int(np.prod(J.shape[out_ndim:], dtype=int))
+    return J.reshape(rows, cols)  # not (rows, -1): numpy cannot work out the -1 of an empty J
 
 
 def plot_jacobian_sparsity(J: Any, ax: Any = None, title: str | None = None, *,
@@ -47,6 +48,9 @@ def plot_jacobian_sparsity(J: Any, ax: Any = None, title: str | None = None, *,
     """Draw which entries of the Jacobian J are nonzero (dark) and which are zero (white); returns the Axes.
     A VJP never builds J: this picture shows how much of it would be zeros."""
     M = jacobian_matrix(J, out_ndim)
+    if M.size == 0:
+        raise ValueError(f"the Jacobian is empty (shape {to_numpy(J).shape}: an input or output with no "
+                         f"elements), so there is no pattern to draw")
     ax = _axes(ax, (4.5, 4))
     nonzero = M != 0
     ax.imshow(nonzero, cmap="Blues", vmin=0, vmax=1.25, interpolation="nearest", aspect="equal")

@@ -12,8 +12,9 @@ The inputs are numbered v₋ₙ₊₁ … v₀ and the operations v₁, v₂, �
 from __future__ import annotations
 
 import html
+import itertools
 import unicodedata
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -24,6 +25,7 @@ from ..scalar import Value
 from . import text
 
 DOT, BAR = "\u0307", "\u0304"  # combining dot (tangent) and bar (adjoint) above the first letter
+OUTPUT_NAMES = ("y", "f", "out")
 
 
 @dataclass
@@ -68,9 +70,17 @@ class TraceTable:
         return self.graph.nodes[i].label or self._v[i]
 
     def _outputs(self) -> list[tuple[str, int]]:
-        outs = self.graph.outputs
-        return [(self.graph.nodes[o].label or ("y" if len(outs) == 1 else f"y{text.subscript(k + 1)}"), o)
-                for k, o in enumerate(outs)]
+        """(name, node id) per output: a labelled operation's label, else y (y₁, y₂, ... for several), or the
+        first of OUTPUT_NAMES that names no node when y does."""
+        g, outs = self.graph, self.graph.outputs
+        free = next(name for name in _output_names() if name not in {n.label for n in g.nodes})
+        named = []
+        for k, o in enumerate(outs):
+            if g.nodes[o].label and g.edges_into(o):  # an operation with a name, as in a Value graph
+                named.append((g.nodes[o].label, o))
+            else:
+                named.append((free if len(outs) == 1 else free + text.subscript(k + 1), o))
+        return named
 
     def _primal(self) -> list[Row]:
         g, v = self.graph, self._v
@@ -101,7 +111,7 @@ class TraceTable:
         totals: dict[int, Any] = {}
         rows = []
         for y, o in self._outputs():
-            totals[o] = g.nodes[o].grad
+            totals[o] = g.seed(o)
             rows.append(Row(_mark(v[o], BAR), _mark(y, BAR), totals[o]))
         for node_id in reversed(range(len(g.nodes))):
             for k in g.edges_into(node_id):
@@ -135,7 +145,7 @@ class TraceTable:
             lines = [title] + [f"  {_pad(r.name, width)} = {_pad(r.expression, expr_width)} = {r.value_text}"
                                for r in rows]
             blocks.append("\n".join(lines))
-        return "\n\n".join(blocks)
+        return "\n\n".join(blocks + [f"Note: {note}" for note in self.graph.notes])
 
     def _repr_html_(self) -> str:
         tables = []
@@ -149,7 +159,8 @@ class TraceTable:
                 f"<table style='border-collapse:collapse;margin:0 1.5em 1em 0;font-family:monospace'>"
                 f"<caption style='font-weight:bold;text-align:left'>{_esc(title)}</caption>{body}</table>"
             )
-        return "<div style='display:flex;flex-wrap:wrap;align-items:flex-start'>" + "".join(tables) + "</div>"
+        notes = "".join(f"<p><b>Note:</b> {_esc(note)}</p>" for note in self.graph.notes)
+        return "<div style='display:flex;flex-wrap:wrap;align-items:flex-start'>" + "".join(tables) + "</div>" + notes
 
     def __repr__(self) -> str:
         return str(self)
@@ -179,6 +190,12 @@ def _first_direction(args: tuple) -> tuple:
     leaves, treedef = tree_flatten(args)
     tangents = [anp.ones_like(x) if i == 0 else anp.zeros_like(x) for i, x in enumerate(leaves)]
     return tuple(tree_unflatten(treedef, tangents))
+
+
+def _output_names() -> Iterator[str]:
+    """Names for a function's output: y, f, out, then out2, out3, ..."""
+    yield from OUTPUT_NAMES
+    yield from (f"out{k}" for k in itertools.count(2))
 
 
 def _mark(name: str, accent: str) -> str:

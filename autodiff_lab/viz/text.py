@@ -18,7 +18,10 @@ _SUBSCRIPTS = str.maketrans("-0123456789", "₋₀₁₂₃₄₅₆₇₈₉")
 
 def number(x: Any) -> str:
     """A number as the slides write it: three decimals from 1 up (11.652, -12, 5.5), three significant
-    digits below (0.197, 0.0452), powers of ten for the very large and the very small."""
+    digits below (0.197, 0.0452), powers of ten for the very large and the very small; a complex number as
+    Python writes it (1+2j, -0.5j)."""
+    if isinstance(x, complex) or "complex" in str(getattr(x, "dtype", "")):
+        return _complex_number(complex(x))
     x = float(x)
     if math.isnan(x) or math.isinf(x):
         return str(x)
@@ -34,10 +37,21 @@ def number(x: Any) -> str:
     return text.rstrip("0").rstrip(".") if "." in text else text
 
 
+def _complex_number(z: complex) -> str:
+    """z as Python writes it, each part as `number` writes it: 1+2j, -0.5j, and 3 for 3+0j."""
+    if z.imag == 0:
+        return number(z.real)
+    imag = number(z.imag) + "j"
+    if z.real == 0:
+        return imag
+    return number(z.real) + ("" if imag.startswith("-") else "+") + imag
+
+
 def product(a: Any, b: Any) -> str:
-    """a × b, with a negative second factor in brackets: 1 × (-4)."""
+    """a × b, with a negative or complex second factor in brackets: 1 × (-4), 2 × (1+2j)."""
     second = number(b)
-    return f"{number(a)} × {'(' + second + ')' if second.startswith('-') else second}"
+    bracket = second.startswith("-") or second.endswith("j")
+    return f"{number(a)} × {'(' + second + ')' if bracket else second}"
 
 
 def is_number(x: Any) -> bool:

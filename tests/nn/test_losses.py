@@ -215,3 +215,24 @@ def test_logistic_loss_of_a_python_float(y, numerical_grad):
     assert nn.logistic_loss(z, y) == pytest.approx(math.log1p(math.exp(-y * z)))
     expected = numerical_grad(lambda v: nn.logistic_loss(float(v), y), np.array(z))
     assert grad(lambda v: nn.logistic_loss(v, y))(z) == pytest.approx(float(expected), rel=1e-6)
+
+
+@pytest.mark.parametrize("labels", [[0, 1], [5, 7], [[-1], [2]]])
+def test_accuracy_with_one_score_per_example_needs_labels_plus_minus_one(labels):
+    scores = np.array([[-1.0], [1.0]]) if np.ndim(labels) == 2 else np.array([-1.0, 1.0])
+    with pytest.raises(ValueError, match=r"accuracy with one score per example needs labels y in \{-1, \+1\}.*"
+                                         r"pass 2 \* y - 1"):
+        nn.accuracy(scores, np.array(labels))
+    assert nn.accuracy(scores, -np.sign(scores)) == 0.0
+
+
+def test_list_scores_work_like_arrays():
+    scores, labels = [[1.0, 2.0], [3.0, 0.0], [0.0, 0.5]], [1, 0, 0]
+    assert nn.accuracy(scores, labels) == pytest.approx(2 / 3)
+    assert nn.svm_loss(scores, labels) == pytest.approx(nn.svm_loss(np.array(scores), np.array(labels)))
+    assert nn.softmax_cross_entropy(scores, labels) == pytest.approx(
+        nn.softmax_cross_entropy(np.array(scores), np.array(labels)))
+    assert nn.logistic_loss([1.0], [1]) == pytest.approx(math.log1p(math.exp(-1.0)))
+    assert nn.mse([1.0, 2.0], [1.0, 4.0]) == pytest.approx(2.0)
+    assert nn.kl_divergence([0.5, 0.5], [0.25, 0.75]) == pytest.approx(
+        nn.kl_divergence(np.array([0.5, 0.5]), np.array([0.25, 0.75])))

@@ -170,6 +170,12 @@ def test_fit_bad_input():
         nn.fit(model, params, X, y, validation=(X, y[:5]), progress=False)
     with pytest.raises(ValueError, match=r"one row per example"):
         nn.fit(model, params, X[:, 0], y, progress=False)
+    with pytest.raises(ValueError, match=r"fit: X has no examples \(shape \(0, 2\)\)"):
+        nn.fit(model, params, X[:0], y[:0], progress=False)
+    with pytest.raises(ValueError, match=r"validation X has no examples"):
+        nn.fit(model, params, X, y, validation=(X[:0], y[:0]), progress=False)
+    with pytest.raises(ValueError, match=r"validation must be a pair \(X_val, y_val\), got a tuple of 1"):
+        nn.fit(model, params, X, y, validation=(X,), progress=False)
     with pytest.raises(ValueError, match="unknown loss 'hinge'; choose one of softmax, svm, logistic, mse"):
         nn.fit(model, params, X, y, loss="hinge", progress=False)
     with pytest.raises(ValueError, match="epochs must be a positive int"):
@@ -234,3 +240,10 @@ def test_fit_keeps_class_labels_integers():
 
     nn.fit(model, model.init(), X, y, loss=loss, epochs=1, progress=False)
     assert seen and all(np.issubdtype(dtype, np.integer) for dtype in seen)
+
+
+def test_the_package_docstring_quotes_no_measured_accuracy():
+    """A measured figure drifts with every change to the defaults; README.md holds the measured one."""
+    import re
+
+    assert "over 90 %" in nn.__doc__ and not re.search(r"\b0\.9\d", nn.__doc__)

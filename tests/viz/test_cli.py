@@ -1,5 +1,6 @@
 """`autodiff-lab draw` on good and bad input."""
 
+import re
 import subprocess
 import sys
 
@@ -65,6 +66,10 @@ def test_default_file_name(tmp_path, monkeypatch):
     (["x*x", "--at", "x=1", "--tangent", "x=1"], "add --forward"),
     (["x*x", "--at", "x=1", "-o", "g.jpg"], "must end in .svg, .png or .pdf"),
     ([], "say what to draw"),
+    (["1" * 400 + "*a", "--at", "a=1"], "too large"),
+    (["add-mul", "--frames", "fr.txt"], "--frames fr.txt: frames are saved as a folder of SVGs"),
+    (["*".join(["x"] * 70), "--at", "x=1", "--frames", "x.html"], "70 nodes, more than --max-nodes 60"),
+    (["add-mul", "--frames", "x.html", "--max-nodes", "4"], "raise --max-nodes"),
 ])
 def test_bad_input_gets_a_message_and_exit_code_2(argv, message, capsys, tmp_path, monkeypatch):
     monkeypatch.chdir(tmp_path)
@@ -91,3 +96,41 @@ def test_the_installed_command_in_a_subprocess(tmp_path):
     bad = subprocess.run([sys.executable, "-m", "autodiff_lab.cli", "draw", "import os"], capture_output=True,
                          text=True, timeout=60)
     assert bad.returncode == 2 and "not a valid expression" in bad.stderr and "Traceback" not in bad.stderr
+
+
+@pytest.mark.parametrize("argv", [["-o", "afile/g.svg"], ["-o", "folder.svg"], ["--frames", "afile/frames"]])
+def test_a_path_that_cannot_be_written_gets_a_message_and_exit_code_2(argv, capsys, tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    (tmp_path / "afile").write_text("a file, not a folder")
+    (tmp_path / "folder.svg").mkdir()
+    assert main(["draw", "add-mul", *argv]) == 2
+    assert "cannot write the output" in capsys.readouterr().err
+
+
+def test_max_nodes_sets_the_largest_graph_to_step_through(tmp_path):
+    frames = tmp_path / "s.html"
+    assert main(["draw", "add-mul", "-o", str(tmp_path / "g.svg"), "--frames", str(frames), "--max-nodes", "5"]) == 0
+    assert frames.read_text().count("<svg") == 5 + 1 + 4
+
+
+def test_at_and_tangent_can_be_repeated_and_later_values_win(capsys, tmp_path):
+    out = str(tmp_path / "g.svg")
+    assert main(["draw", "a*b", "--at", "a=2", "b=3", "--at", "a=5", "-o", out, "--table"]) == 0
+    assert "= 15" in capsys.readouterr().out
+    assert main(["draw", "a*b", "--at", "a=2", "b=3", "--forward", "--tangent", "a=1", "--tangent", "b=1",
+                 "-o", out, "--table"]) == 0
+    assert re.search(r"ẏ\s+= v̇₁\s+= 5$", capsys.readouterr().out, re.M)   # d(a b) along (1, 1) = b + a
+
+
+def test_an_expression_starting_with_minus_goes_last_after_a_double_dash(capsys, tmp_path):
+    with pytest.raises(SystemExit):
+        main(["draw", "--help"])
+    assert "needs a space in it (\"-a * b\") or must come last, after --" in " ".join(capsys.readouterr().out.split())
+    assert main(["draw", "--at", "a=1", "b=2", "-o", str(tmp_path / "g.svg"), "--table", "--", "-a*b"]) == 0
+    assert re.search(r"y\s+= v₂\s+= -2$", capsys.readouterr().out, re.M)
+
+
+def test_the_output_is_never_named_like_an_input(capsys, tmp_path):
+    assert main(["draw", "x*y", "--at", "x=3", "y=2", "--table", "-o", str(tmp_path / "xy.svg")]) == 0
+    printed = capsys.readouterr().out
+    assert re.search(r"^\s+f\s+= v₁\s+= 6$", printed, re.M) and not re.search(r"^\s+y\s+= v₁", printed, re.M)

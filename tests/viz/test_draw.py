@@ -106,3 +106,29 @@ def test_renders_through_dot(fmt, magic):
 def test_a_graph_shows_itself_in_jupyter():
     bundle = examples.add_mul()._repr_mimebundle_()
     assert "image/svg+xml" in bundle and "-12" in bundle["image/svg+xml"].replace("&#45;", "-")
+
+
+def test_gradients_accumulated_over_several_backward_calls_are_pointed_out(texts):
+    x = Value(3.0, "x")
+    L = x * x + x
+    L.backward()
+    L.backward()
+    shown = " ".join(texts(viz.draw(L)))
+    assert "14" in shown and "downstream 1 × 3 = 3" in shown   # x.grad is twice the sum of its edges
+    assert "gradients accumulated over several backward() calls (x has 14, its edges add up to 7)" in shown
+
+
+def test_complex_numbers_are_written_as_python_writes_them(texts):
+    shown = texts(viz.draw(graph.trace(lambda x: x * x, 1 + 2j)))
+    assert {"1+2j", "-3+4j", "2+4j", "downstream 1 × (1+2j) = 1+2j"} <= set(shown)
+    assert text.entries(np.array([1 + 2j, 3j, -1 - 0.5j, 2 + 0j])) == "[1+2j, 3j, -1-0.5j, 2]"
+
+
+def test_labels_are_never_dot_syntax(texts):
+    x = Value(0.5, "x\\")
+    L = x
+    for i in range(50):   # long enough for edges that start at a "⋯ x\" reference
+        L = L * 1.5 if i % 2 else L + x
+    L.label = "L\\"
+    L.backward()
+    assert "x\\" in texts(viz.draw(L)) and "⋯ x\\" in texts(viz.draw(L, max_nodes=20))

@@ -39,6 +39,8 @@ def test_variables_in_order_of_appearance_and_values():
     ("a % b", "not allowed"),
     ("", "empty"),
     ("x+" * 300 + "x", "at most 500"),
+    ("1" * 400 + " * a", "the number 1111.*… is too large"),   # float() of it would overflow
+    ("1e999 * a", "is too large"),
 ])
 def test_anything_else_is_refused_with_a_reason(text, message):
     with pytest.raises(ExpressionError, match=message):

@@ -6,6 +6,7 @@ import pytest
 
 from autodiff_lab import Value, graph, viz
 from autodiff_lab.viz import examples
+from autodiff_lab.viz.frames import views
 
 
 def test_steps_follow_the_forward_then_the_reverse_topological_order():
@@ -92,3 +93,26 @@ def sum_of_sines(x, n):
     for _ in range(n):
         x = anp.sin(x) + x
     return x
+
+
+def two_outputs(x):
+    from autodiff_lab import numpy as anp
+
+    y = anp.sin(x)
+    return y, y * 2.0  # the first output feeds the second
+
+
+def test_an_output_that_feeds_another_is_seeded_with_its_own_seed():
+    g = graph.trace(two_outputs, 1.0)
+    backward = [s.caption for s in viz.steps(g) if s.phase == "backward"]
+    assert backward[:3] == ["backward: seed the output, ∂L/∂v₁ = 1", "backward: seed the output, ∂L/∂v₂ = 1",
+                            "backward: ∂L/∂v₁ += upstream × local = 1 × 2 = 2"]
+    assert float(views(g)[-1].grads[1]) == 3.0 == float(g.nodes[1].grad)   # 1 + 2, as viz.draw shows
+    identity = graph.trace(lambda x: (x, x * 3.0), 2.0)
+    assert "backward: seed the output, ∂L/∂x = 1" in [s.caption for s in viz.steps(identity)]
+    assert float(views(identity)[-1].grads[0]) == 4.0
+
+
+def test_backward_frames_give_constants_no_gradient_row(texts):
+    last = texts(viz.frames(graph.trace(lambda x: x * 2.0, 3.0))[-1])
+    assert "?" not in last and last.count("grad") == 2   # x and the output; the constant 2 has none

@@ -149,3 +149,23 @@ def test_bad_inputs_get_clear_messages():
         viz.draw(np.ones(3))
     with pytest.raises(TypeError, match="needs a Value"):
         graph.from_value(2.0)
+
+
+def test_each_output_keeps_the_seed_it_was_given():
+    def two_outputs(x):
+        y = anp.sin(x)
+        return y, y * 2.0
+
+    g = graph.trace(two_outputs, 1.0)
+    first, second = g.outputs
+    assert [float(g.seed(o)) for o in g.outputs] == [1.0, 1.0]
+    assert float(g.nodes[first].grad) == 3.0 and float(g.nodes[second].grad) == 1.0   # 1 + 1 × 2 for the first
+    value_graph = examples.add_mul()
+    assert value_graph.seed(value_graph.outputs[0]) == 1.0   # a Value graph: its one output's gradient
+
+
+def test_a_trace_inside_a_transformation_must_not_close_over_its_traced_values():
+    with pytest.raises(TypeError, match=r"enclosing transformation.*pass that value to f as an argument"):
+        grad(lambda x: graph.trace(lambda y: x * y, 2.0).nodes[-1].value)(3.0)
+    inside = grad(lambda x: float(graph.trace(lambda y: y * 2.0, 2.0).nodes[0].grad) * x)(3.0)
+    assert inside == 2.0   # a trace of its own numbers is fine anywhere

@@ -1,5 +1,7 @@
 """matplotlib pictures: Jacobian sparsity patterns and finite-difference error against h."""
 
+import re
+
 import matplotlib.pyplot as plt
 import numpy as np
 import pytest
@@ -57,3 +59,10 @@ def test_plot_fd_error():
     assert any(label.startswith("forward") for label in labels)
     assert any(label.startswith("central") for label in labels)
     assert ax.get_xscale() == "log" and ax.get_yscale() == "log"
+
+
+@pytest.mark.parametrize("shape", [(0, 3), (3, 0), (0,)])
+def test_an_empty_jacobian_is_refused_with_a_reason(shape):
+    assert jacobian_matrix(np.zeros(shape)).size == 0
+    with pytest.raises(ValueError, match=rf"the Jacobian is empty \(shape {re.escape(str(shape))}"):
+        viz.plot_jacobian_sparsity(np.zeros(shape))

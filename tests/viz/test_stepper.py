@@ -2,7 +2,7 @@
 
 import pytest
 
-from autodiff_lab import viz
+from autodiff_lab import graph, viz
 from autodiff_lab.viz import examples
 
 
@@ -41,3 +41,9 @@ def test_bad_index_and_bad_options(stepper):
         stepper.index = 10
     with pytest.raises(ValueError, match="unknown show= option"):
         viz.StepThrough(examples.add_mul(), show=("values",))
+
+
+def test_an_output_that_feeds_another_is_seeded_with_its_own_seed():
+    stepper = viz.StepThrough(graph.trace(lambda x: (x, x * 3.0), 2.0))
+    stepper.index = 3   # after the forward frames of x, 3 and x × 3: the first seed
+    assert stepper.caption == "backward: seed the output, ∂L/∂x = 1"   # not x's total, 1 + 3

@@ -4,7 +4,7 @@ import numpy as np
 import pytest
 
 import autodiff_lab.numpy as anp
-from autodiff_lab import viz
+from autodiff_lab import Value, viz
 from autodiff_lab.viz import examples
 
 ln_sin = examples.ln_sin_f  # in the lecture's order: ln, ×, sin, +, −
@@ -65,3 +65,39 @@ def test_table_of_a_value_graph_and_of_arrays():
     assert any("VJP(v̄₁)" in r.expression for r in arrays.adjoint)   # a Jacobian is never written out
     with pytest.raises(TypeError, match="no further arguments"):
         viz.trace_table(examples.add_mul(), 1.0)
+
+
+def test_an_output_that_feeds_another_is_seeded_with_its_own_seed():
+    def two_outputs(x):
+        y = anp.sin(x)
+        return y, y * 2.0
+
+    adjoint = rows(viz.trace_table(two_outputs, 1.0).adjoint)
+    assert adjoint[:3] == [("v̄₁", "ȳ₁", "1"), ("v̄₂", "ȳ₂", "1"), ("v̄₁", "v̄₁ + v̄₂ ∂v₂/∂v₁ = 1 + 1 × 2", "3")]
+    identity = viz.trace_table(lambda x: (x, x * 3.0), 2.0)
+    assert rows(identity.primal)[-2:] == [("y₁", "v₀", "2"), ("y₂", "v₁", "6")]   # not "x = v₀"
+    assert rows(identity.adjoint) == [("v̄₀", "ȳ₁", "1"), ("v̄₁", "ȳ₂", "1"),
+                                      ("v̄₀", "v̄₀ + v̄₁ ∂v₁/∂v₀ = 1 + 1 × 3", "4"), ("x̄", "v̄₀", "4")]
+
+
+@pytest.mark.parametrize("f, output", [
+    (lambda x, y: x * y, "f"),                   # an input is called y
+    (lambda y, f: y * f, "out"),
+    (lambda y, f, out: y * f * out, "out2"),
+], ids=["input y", "inputs y f", "inputs y f out"])
+def test_the_output_is_never_named_like_an_input(f, output):
+    table = viz.trace_table(f, *[2.0] * f.__code__.co_argcount)
+    assert table.primal[-1].name == output
+
+
+def test_gradients_accumulated_over_several_backward_calls_are_pointed_out():
+    x = Value(3.0, "x")
+    L = x * x + x
+    L.label = "L"
+    L.backward()
+    assert "accumulated" not in str(viz.trace_table(L))
+    L.backward()
+    table = viz.trace_table(L)
+    assert table.adjoint[-1].value_text == "14"   # x.grad, after two passes of 7
+    note = "gradients accumulated over several backward() calls (x has 14, its edges add up to 7)"
+    assert note in str(table) and "L.zero_grad()" in str(table) and note in table._repr_html_()
