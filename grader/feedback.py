@@ -10,6 +10,7 @@ import json
 from pathlib import Path
 
 from .assignment import Assignment
+from .probes import student_error
 from .runner import Result
 from .structure import grade_id
 
@@ -62,10 +63,16 @@ def render(result: Result, assignment: Assignment) -> str:
         out.append("</section>")
     if errors:
         out.append("<section><h2>Errors in your cells</h2><ul>")
-        out += [f"<li>cell '{esc(gid)}' raised {esc(c['ename'])}: {esc(c['evalue'])}</li>" for gid, c in errors.items()]
+        out += [f"<li>cell '{esc(gid)}' raised {esc(cell_error(c))}</li>" for gid, c in errors.items()]
         out.append("</ul></section>")
     out.append(f"<p><small>Graded {esc(r.graded_at)} in a sandbox ({esc(r.isolation)}).</small></p>")
     return "\n".join(out)
+
+
+def cell_error(cell: dict) -> str:
+    """An answer cell's exception, shown like a harvest's: a cell run after a harvest could otherwise put
+    the hidden inputs it caught into its message."""
+    return student_error(f"{cell['ename']}: {cell['evalue']}" if cell["evalue"] else cell["ename"])
 
 
 def render_check(check: dict) -> str:
@@ -88,7 +95,7 @@ def write_autograded(root: Path, result: Result, assignment: Assignment) -> Path
             cell["outputs"] = [{"output_type": "stream", "name": "stdout", "text": "\n".join(lines) + "\n"}]
     path = root / "autograded" / result.student / assignment.id / assignment.notebook
     path.parent.mkdir(parents=True, exist_ok=True)
-    path.write_text(json.dumps(nb, indent=1, ensure_ascii=False), encoding="utf-8")
+    path.write_text(json.dumps(nb, indent=1, ensure_ascii=False), encoding="utf-8", errors="replace")
     return path
 
 
@@ -100,5 +107,5 @@ def feedback_path(root: Path, result: Result, assignment: Assignment) -> Path:
 def write_feedback(root: Path, result: Result, assignment: Assignment) -> Path:
     path = feedback_path(root, result, assignment)
     path.parent.mkdir(parents=True, exist_ok=True)
-    path.write_text(render(result, assignment), encoding="utf-8")
+    path.write_text(render(result, assignment), encoding="utf-8", errors="replace")
     return path

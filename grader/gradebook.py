@@ -65,7 +65,15 @@ class GradebookWriter:
         self.gb = Gradebook(f"sqlite:///{db}", course_id=self.course)
 
     def record(self, result: Result) -> None:
-        """Write a result's scores, replacing any earlier automatic ones (never a stale score)."""
+        """Write a result's scores, replacing any earlier automatic ones (never a stale score). A failure leaves
+        the gradebook as it was, ready for the next result."""
+        try:
+            self._record(result)
+        except Exception:
+            self.gb.db.rollback()
+            raise
+
+    def _record(self, result: Result) -> None:
         gb, a = self.gb, self.assignment
         notebook = Path(a.notebook).stem
         gb.update_or_create_student(result.student)

@@ -35,9 +35,11 @@ from .collect import DEFAULT_PATTERN, Submission, collect
 from .config import PACKAGE, Grader, Sandbox, load_config
 from .feedback import write_autograded, write_feedback
 from .gradebook import GradebookWriter
+from .probes import clip
 from .progress import Progress
-from .runner import Result, grade_submission
+from .runner import SEVERITY_ORDER, Result, grade_submission
 from .sandbox import cgroups
+from .structure import policy_of_files
 from .summary import write_csv, write_summary
 
 
@@ -94,18 +96,17 @@ def grade_class(assignment_id: str, submissions: str | Path, out: str | Path, *,
         def work(sub: Submission) -> Result:
             if not hasattr(local, "slot"):
                 local.slot = next(slots)
-            return grade_safely(sub, assignment, limits=limits, isolation=isolation, slot=local.slot,
-                                forbidden_modules=grader.forbidden_modules, forbidden_functions=forbidden)
+            result = grade_safely(sub, assignment, limits=limits, isolation=isolation, slot=local.slot,
+                                  forbidden_modules=grader.forbidden_modules, forbidden_functions=forbidden)
+            return with_file_policy(result, sub, grader.forbidden_modules)
 
         n = workers or grader.workers or os.cpu_count() or 1
         with concurrent.futures.ThreadPoolExecutor(max_workers=n, thread_name_prefix="grader") as pool:
             futures = {pool.submit(work, s): s for s in todo}
             try:
                 for future in concurrent.futures.as_completed(futures):
-                    r = future.result()
+                    r = keep(future.result(), folder, key, writer, assignment)
                     results[r.student] = r
-                    save(folder, r, key)
-                    writer.record(r)
                     bar.step(f"{r.student}: {r.status} {r.score:g}/{r.max_score:g}")
             except BaseException:
                 for f in futures:
@@ -121,7 +122,7 @@ def grade_class(assignment_id: str, submissions: str | Path, out: str | Path, *,
         page = write_feedback(out, r, assignment)
         write_autograded(out, r, assignment)
         links[r.student] = os.path.relpath(page, folder)
-        (folder / "logs" / f"{r.student}.txt").write_text(r.log, encoding="utf-8")
+        (folder / "logs" / f"{r.student}.txt").write_text(r.log, encoding="utf-8", errors="replace")
     write_csv(folder / "grades.csv", ordered, assignment)
     write_summary(folder, ordered, assignment, links)
     return ClassReport(assignment, ordered, out, time.monotonic() - start, len(todo), describe(isolation, limits))
@@ -138,12 +139,43 @@ def grade_safely(sub: Submission, assignment: Assignment, **kw) -> Result:
     try:
         return grade_submission(sub, assignment, **kw)
     except Exception as err:  # noqa: BLE001
-        return Result(sub.student, assignment.id, "crashed", 0.0, assignment.max_score,
-                      {p.grade_id: {"points": p.points, "score": 0.0, "checks": [], "note": "not graded"}
-                       for p in assignment.parts},
-                      failure={"kind": "grader", "cell": "", "reason": f"the grader itself failed on this "
-                               f"submission ({type(err).__name__}: {err}); it will be retried on the next run"},
-                      fingerprint=sub.fingerprint)
+        return grader_failure(sub.student, sub.fingerprint, assignment, err)
+
+
+def grader_failure(student: str, fingerprint: str, assignment: Assignment, err: Exception) -> Result:
+    """The result of a submission the grader failed on: crashed, no points, not cached (retried next run)."""
+    return Result(student, assignment.id, "crashed", 0.0, assignment.max_score,
+                  {p.grade_id: {"points": p.points, "score": 0.0, "checks": [], "note": "not graded"}
+                   for p in assignment.parts},
+                  failure={"kind": "grader", "cell": "", "reason": f"the grader itself failed on this submission "
+                           f"({type(err).__name__}: {clip(err, 200)}); it will be retried on the next run"},
+                  fingerprint=fingerprint)
+
+
+def keep(result: Result, folder: Path, key: str, writer: GradebookWriter, assignment: Assignment) -> Result:
+    """Save and record one result. One that cannot be written becomes a grader failure of that student, so
+    the rest of the class is still graded."""
+    try:
+        save(folder, result, key)
+        writer.record(result)
+        return result
+    except Exception as err:  # noqa: BLE001  (what a result holds came partly from the student)
+        failed = grader_failure(result.student, result.fingerprint, assignment, err)
+        save(folder, failed, key)
+        writer.record(failed)
+        return failed
+
+
+def with_file_policy(result: Result, sub: Submission, forbidden_modules: list[str]) -> Result:
+    """The result with the policy on the files shipped beside the notebook (structure.policy_of_files) added
+    to its violations and status."""
+    if sub.folder is None or sub.notebook is None or result.status == "invalid":
+        return result
+    found = [v.to_dict() for v in policy_of_files(sub.folder, sub.notebook, forbidden_modules)]
+    result.violations += found
+    statuses = {result.status} | {v["severity"] for v in found}
+    result.status = next(s for s in SEVERITY_ORDER if s in statuses)
+    return result
 
 
 def run_key(assignment: Assignment, limits, isolation: str, modules: list, functions: list) -> str:

@@ -29,6 +29,7 @@ from __future__ import annotations
 import ast
 import dataclasses
 import inspect
+import re
 import zlib
 from dataclasses import dataclass, field
 from typing import Any, ClassVar
@@ -40,6 +41,9 @@ from .sandbox import harvest as harvest_module
 
 BEGIN_HIDDEN, END_HIDDEN = "### BEGIN HIDDEN TESTS", "### END HIDDEN TESTS"
 RTOL, ATOL = 1e-5, 1e-7
+MAX_QUOTE = 1000           # characters of a student's text (a value, keys, a message) that a verdict quotes
+MAX_ERROR = 160            # characters of an exception raised by student code (the engine's wrapper takes ~60)
+MAX_CHECK = 4 * MAX_QUOTE  # characters of a whole verdict: the report around the quotes
 
 
 class HiddenTestError(ValueError):
@@ -55,8 +59,45 @@ class Check:
     text: str
     report: dict | None = None
 
+    def __post_init__(self) -> None:
+        """Plain JSON whatever the probe passed: only a real True passes (an array from `==` does not), and
+        the texts are short strings, so one result cannot stop the class's results from being written."""
+        self.ok = isinstance(self.ok, (bool, np.bool_)) and bool(self.ok)
+        self.title, self.text = clip(self.title, MAX_CHECK), clip(self.text, MAX_CHECK)
+        self.report = _jsonable(self.report)
+
     def to_dict(self) -> dict:
         return dataclasses.asdict(self)
+
+
+# ------------------------------------------------------------------------------------------- student text
+def clip(text: Any, limit: int = MAX_QUOTE) -> str:
+    """`text` as a string of at most `limit` characters, saying how many were cut, that UTF-8 can encode (a
+    lone surrogate from the kernel's JSON becomes '?'): student text is copied into results, feedback pages
+    and notebooks, and must neither bloat nor break them."""
+    text = str(text)
+    cut = len(text) - limit
+    text = text[:limit].encode("utf-8", "replace").decode("utf-8")
+    return f"{text}… ({cut} characters cut)" if cut > 0 else text
+
+
+_NUMBER = r"[-+]?(?:\d*\.\d+|\d+)(?:[eE][-+]?\d+)?"
+_NUMBER_RUN = re.compile(rf"{_NUMBER}(?:[\s,;\[\]]+{_NUMBER}){{3,}}")        # four numbers or more in a row
+_PRECISE_NUMBER = re.compile(r"[-+]?(?:\d*\.\d+(?:[eE][-+]?\d+)?|\d+[eE][-+]?\d+|\d{5,})")
+_HIDDEN_RUN = re.compile(r"…(?:[\s,;\[\]]+…)+")
+
+
+def hide_numbers(text: str) -> str:
+    """`text` with runs of numbers and precise numbers (decimals, exponents, five digits or more) replaced by
+    '…': a shape such as (3, 4) stays, the entries of an input array go."""
+    return _HIDDEN_RUN.sub("…", _PRECISE_NUMBER.sub("…", _NUMBER_RUN.sub("…", text)))
+
+
+def student_error(error: Any) -> str:
+    """What student code raised during a harvest ("Type: message"), as a verdict quotes it: the type and the
+    first line of the message, short and with numbers hidden, since the message may quote the hidden inputs."""
+    kind, colon, message = (str(error)[:MAX_QUOTE].strip().splitlines() or [""])[0].partition(": ")
+    return clip(hide_numbers(kind[:80] + colon + message), MAX_ERROR)
 
 
 # ---------------------------------------------------------------------------------------------------- inputs
@@ -221,11 +262,11 @@ class Probe:
             return [Check(False, self.describe(), "no answer came back (the notebook stopped before this "
                                                   "part, or the answer is missing)")]
         if "error" in entry:
-            return [Check(False, self.describe(), f"{self.student_label} raised {entry['error']}")]
+            return [Check(False, self.describe(), f"{self.student_label} raised {student_error(entry['error'])}")]
         try:
             return self.verdicts(expected, entry["value"])
         except _Malformed as err:
-            return [Check(False, self.describe(), f"{self.student_label} returned {err}")]
+            return [Check(False, self.describe(), f"{self.student_label} returned {clip(err)}")]
 
     def verdicts(self, expected: Any, got: Any) -> list[Check]:
         raise NotImplementedError
@@ -267,7 +308,7 @@ def _jsonable(d: Any) -> Any:
 
 def _pair(got: Any, what: str) -> tuple[Any, Any]:
     if not (isinstance(got, list) and len(got) == 2):
-        raise _Malformed(f"{_describe_value(got)}; expected a pair {what}")
+        raise _Malformed(f"{clip(_describe_value(got))}; expected a pair {what}")
     return got[0], got[1]
 
 
@@ -276,9 +317,9 @@ def _like(got: Any, expected: Any, what: str) -> Any:
     if isinstance(expected, dict):
         if not isinstance(got, dict) or set(got) != set(expected):
             keys = sorted(got) if isinstance(got, dict) else _describe_value(got)
-            raise _Malformed(f"{what} with keys {keys}; expected keys {sorted(expected)}")
+            raise _Malformed(f"{what} with keys {clip(keys)}; expected keys {sorted(expected)}")
     elif isinstance(expected, list) and not (isinstance(got, list) and len(got) == len(expected)):
-        raise _Malformed(f"{what} as {_describe_value(got)}; expected a list of {len(expected)}")
+        raise _Malformed(f"{what} as {clip(_describe_value(got))}; expected a list of {len(expected)}")
     return got
 
 
@@ -422,11 +463,12 @@ class NoJacobian(VJP):
         checks = super().judge(expected, harvested, seconds)
         entry = harvested.get("out", {})
         if isinstance(entry, dict) and "error" in entry:
-            error = entry["error"]
+            error = student_error(entry["error"])
+            kind = error.partition(":")[0]      # numpy's allocation failure is an _ArrayMemoryError
             hint = ("it ran out of memory: a VJP rule must never build the Jacobian"
-                    if "MemoryError" in error else
+                    if "MemoryError" in kind else
                     f"it did not finish within {self.time_limit:g} s: a VJP rule must cost about as much as "
-                    "the function itself" if "KeyboardInterrupt" in error else f"it raised {error}")
+                    "the function itself" if "KeyboardInterrupt" in kind else f"it raised {error}")
             return [Check(False, self.describe(), f"{self.student_label} on a large input: {hint}")]
         return checks
 
@@ -496,7 +538,7 @@ class DualNumbers(Probe):
 
     def verdicts(self, expected, got):
         if not isinstance(got, list) or len(got) != len(expected[1]):
-            raise _Malformed(f"{_describe_value(got)}")
+            raise _Malformed(clip(_describe_value(got)))
         checks = []
         for i, (pair, exp) in enumerate(zip(got, expected[1])):
             primal, tangent = _pair(pair, "(primal, tangent)")
@@ -552,8 +594,8 @@ class Exact(Probe):
     def verdicts(self, expected, got):
         label = f"{self.student}({', '.join(map(repr, self._values()))})"
         if isinstance(expected, str):
-            ok = got == expected
-            text = "correct" if ok else f"returned {got!r}, expected {expected!r}"
+            ok = isinstance(got, str) and got == expected
+            text = "correct" if ok else f"returned {clip(repr(got))}, expected {expected!r}"
             return [Check(ok, label, f"{label}: {text}")]
         return [self.compare(expected, got, "answer", title=label)]
 
@@ -579,14 +621,13 @@ class Accuracy(Probe):
         return self.at_least
 
     def verdicts(self, expected, got):
-        shapes = {"W1": 2, "b1": 1, "W2": 2, "b2": 1}
-        if not isinstance(got, dict) or not set(shapes) <= set(got):
-            raise _Malformed(f"{_describe_value(got)}; expected a dict with W1, b1, W2, b2")
-        params = {k: np.asarray(got[k], dtype=float) for k in shapes}
+        names = ("W1", "b1", "W2", "b2")
+        if not isinstance(got, dict) or not set(names) <= set(got):
+            raise _Malformed(f"{clip(_describe_value(got))}; expected a dict with W1, b1, W2, b2")
         try:
-            accuracy = functions.test_accuracy(params)
+            accuracy = functions.test_accuracy({k: np.asarray(got[k], dtype=float) for k in names})
         except (ValueError, TypeError) as err:
-            return [Check(False, "test accuracy", f"the trained parameters do not fit the network: {err}")]
+            return [Check(False, "test accuracy", f"the trained parameters do not fit the network: {clip(err)}")]
         ok = bool(np.isfinite(accuracy) and accuracy >= expected)
         text = f"test accuracy {accuracy:.3f} ({'at least' if ok else 'below'} the required {expected:.2f})"
         return [Check(ok, "test accuracy", text, {"accuracy": accuracy, "required": expected})]

@@ -10,7 +10,7 @@ Policy (the course's assignment rules), each a Violation with the status it impl
     tampered             read-only cell edited or deleted, cell added, grading metadata changed, code
                          outside the answer region
     needs-manual-grade   notebook renamed, cell metadata stripped (answers matched by position), a forbidden
-                         library or engine function used
+                         library or engine function used, code shipped next to the notebook (policy_of_files)
     (note only)          cells not run before submitting
 """
 
@@ -23,11 +23,13 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 STUB_LINES = ("# YOUR CODE HERE", "raise NotImplementedError()")
+IMPORTABLE = {".py", ".pyc", ".pyo", ".pyw", ".pyd", ".so", ".pth", ".zip", ".egg", ".whl"}   # what import finds
 TAMPERED, MANUAL, NOTE = "tampered", "needs-manual-grade", "note"
 SEVERITY = {
     "deleted-cell": TAMPERED, "added-cell": TAMPERED, "edited-read-only-cell": TAMPERED,
     "edited-metadata": TAMPERED, "outside-answer": TAMPERED,
     "renamed": MANUAL, "metadata-stripped": MANUAL, "forbidden-import": MANUAL, "forbidden-function": MANUAL,
+    "shipped-code": MANUAL,
     "not-run": NOTE,
 }
 
@@ -258,3 +260,36 @@ def policy_of_code(source: str, gid: str, forbidden_modules, forbidden_functions
     out += [Violation("forbidden-function", f"cell '{gid}' uses the engine's {f}, which this assignment asks "
                       "you to write yourself", gid) for f in sorted(functions & set(forbidden_functions))]
     return out
+
+
+def policy_of_files(folder: Path, notebook: Path, forbidden_modules) -> list[Violation]:
+    """Files besides the notebook that Python could import (modules, packages, extensions, zips): an answer
+    cell could import them, so the answer cells alone would not show what was graded. A copy of a forbidden
+    library among them is flagged by name."""
+    files = [p.relative_to(folder) for p in importable_files(folder, notebook)]
+    if not files:
+        return []
+    shipped = sorted({_top_name(p) for p in files})
+    names = ", ".join(shipped[:6]) + (", ..." if len(shipped) > 6 else "")
+    out = [Violation("shipped-code", f"the submission includes files that Python can import besides the notebook "
+                     f"({names}); answers must be written in the notebook's answer cells")]
+    copies = {part.split(".")[0] for p in files for part in p.parts}
+    out += [Violation("forbidden-import", f"the submission ships a copy of {m}, which this assignment does not allow")
+            for m in sorted(copies & set(forbidden_modules))]
+    return out
+
+
+def importable_files(folder: Path, notebook: Path) -> list[Path]:
+    """The files under `folder`, hidden ones too, with a suffix that Python's import system reads."""
+    return [p for p in Path(folder).rglob("*") if p.suffix.lower() in IMPORTABLE and p.is_file() and p != notebook]
+
+
+def _top_name(relative: Path) -> str:
+    """'helpers.py', or 'autograd/' for anything inside a folder: what the student put next to the notebook."""
+    name = clip_name(relative.parts[0])
+    return f"{name}/" if len(relative.parts) > 1 else name
+
+
+def clip_name(name: str) -> str:
+    """A file name as a message quotes it: short, and printable as UTF-8 (names need not be valid UTF-8)."""
+    return name[:60].encode("utf-8", "replace").decode("utf-8")

@@ -191,12 +191,29 @@ def two_layer_loss(params, X, y, reg, loss="softmax"):
     return data + reg * (anp.sum(params["W1"] ** 2) + anp.sum(params["W2"] ** 2))
 
 
+MAX_HIDDEN = 4096     # hidden units a trained network may have: its forward pass on the test split stays small
+
+
+def check_network_shapes(params, n_in: int, n_classes: int) -> None:
+    """ValueError unless params are W1 (n_in, H), b1 (H,), W2 (H, n_classes), b2 (n_classes,) with
+    1 <= H <= MAX_HIDDEN: other shapes would broadcast the forward pass into gigabytes."""
+    shapes = {k: np.shape(params[k]) for k in ("W1", "b1", "W2", "b2")}
+    hidden = shapes["W1"][1] if len(shapes["W1"]) == 2 else 0
+    want = {"W1": (n_in, hidden), "b1": (hidden,), "W2": (hidden, n_classes), "b2": (n_classes,)}
+    if shapes != want or not 1 <= hidden <= MAX_HIDDEN:
+        got = ", ".join(f"{k} {s}" for k, s in shapes.items())
+        raise ValueError(f"they must have shapes W1 ({n_in}, H), b1 (H,), W2 (H, {n_classes}), b2 ({n_classes},) "
+                         f"with H hidden units, 1 <= H <= {MAX_HIDDEN}; got {got}")
+
+
 def test_accuracy(params) -> float:
     """Accuracy of the two-layer net on the shipped digits' test split."""
     from autodiff_lab.data import load_digits
 
     _, _, X_test, y_test = load_digits()
-    scores = np.asarray(two_layer_scores({k: np.asarray(v, dtype=float) for k, v in params.items()}, X_test))
+    params = {k: np.asarray(v, dtype=float) for k, v in params.items()}
+    check_network_shapes(params, np.shape(X_test)[1], int(np.max(y_test)) + 1)
+    scores = np.asarray(two_layer_scores(params, X_test))
     return float(np.mean(np.argmax(scores, axis=1) == y_test))
 
 
@@ -205,4 +222,4 @@ def names() -> list[str]:
     return sorted(n for n, f in globals().items() if callable(f) and not n.startswith("_") and n not in _NOT_TESTS)
 
 
-_NOT_TESTS = {"names", "test_accuracy", "annotations"}
+_NOT_TESTS = {"names", "test_accuracy", "check_network_shapes", "annotations"}

@@ -5,10 +5,13 @@ import shutil
 import sqlite3
 import zipfile
 
+import numpy as np
 import pytest
 
+from grader import pipeline
 from grader.collect import collect
 from grader.gradebook import GradebookWriter
+from grader.runner import Result
 
 SAMPLE_A1 = {"ada": ("ok", 10), "dee": ("ok", 4)}
 
@@ -90,6 +93,47 @@ def test_many_workers_one_writer_keep_the_gradebook_whole(a1_class, tmp_path, gr
     assert gradebook_scores(out, "a1_backprop") == {s: score for s, (_, score) in expected.items()}
     with sqlite3.connect(out / "gradebook.db") as db:
         assert db.execute("PRAGMA integrity_check").fetchone() == ("ok",)
+
+
+def fake_grading(broken=()):
+    """grade_submission without a sandbox: full points, and for the `broken` students a check whose `ok` is an
+    array (what a string array for a word once gave), which JSON cannot hold."""
+    def grade(sub, assignment, **kw):
+        parts = {p.grade_id: {"points": p.points, "score": p.points, "checks": [], "note": ""}
+                 for p in assignment.parts}
+        if sub.student in broken:
+            next(iter(parts.values()))["checks"] = [{"ok": np.array([True]), "title": "t", "text": "", "report": None}]
+        return Result(sub.student, assignment.id, "ok", assignment.max_score, assignment.max_score, parts,
+                      fingerprint=sub.fingerprint)
+    return grade
+
+
+def test_a_result_that_cannot_be_written_fails_its_student_and_the_class_goes_on(a1_class, tmp_path,
+                                                                                  grade_quickly, monkeypatch):
+    out = tmp_path / "out"
+    monkeypatch.setattr(pipeline, "grade_submission", fake_grading(broken={"ada"}))
+    report = grade_quickly("a1_backprop", a1_class, out)
+    assert table(report) == {"ada": ("crashed", 0), "dee": ("ok", 10)}
+    ada = report.results[0]
+    assert ada.failure["kind"] == "grader" and "TypeError" in ada.failure["reason"]
+    assert gradebook_scores(out, "a1_backprop") == {"ada": 0, "dee": 10}
+    assert "the grader itself failed" in (out / "feedback" / "ada" / "a1_backprop" / "a1_backprop.html").read_text()
+    monkeypatch.setattr(pipeline, "grade_submission", fake_grading())
+    again = grade_quickly("a1_backprop", a1_class, out)
+    assert again.graded == 1 and table(again) == {"ada": ("ok", 10), "dee": ("ok", 10)}
+
+
+def test_code_shipped_beside_the_notebook_needs_a_manual_grade(a1_class, tmp_path, grade_quickly, monkeypatch):
+    package = a1_class / "dee" / "a1_backprop" / "autograd"
+    package.mkdir()
+    (package / "__init__.py").write_text("")
+    (package.parent / "helpers.py").write_text("from autograd import grad\n")
+    monkeypatch.setattr(pipeline, "grade_submission", fake_grading())
+    report = grade_quickly("a1_backprop", a1_class, tmp_path / "out")
+    assert table(report) == {"ada": ("ok", 10), "dee": ("needs-manual-grade", 10)}
+    dee = report.results[1]
+    assert [v["code"] for v in dee.violations] == ["shipped-code", "forbidden-import"]
+    assert "autograd/, helpers.py" in dee.violations[0]["message"]
 
 
 def test_lms_zip_of_notebooks_named_by_student(a1_class, tmp_path):

@@ -8,7 +8,15 @@ import pytest
 
 from grader.assignment import load_assignment
 from grader.sample_class import reference_answers
-from grader.structure import InvalidNotebook, fits_scaffold, grade_id, match, policy_of_code, read_notebook
+from grader.structure import (
+    InvalidNotebook,
+    fits_scaffold,
+    grade_id,
+    match,
+    policy_of_code,
+    policy_of_files,
+    read_notebook,
+)
 
 
 @pytest.fixture(scope="module")
@@ -115,6 +123,34 @@ def test_forbidden_imports_and_functions_are_found_however_written():
     assert found("from autodiff_lab import grad, vjp") == ["grad"]
     assert found("import autodiff_lab as ad\nJ = ad.jacfwd(f)(x)") == ["jacfwd"]
     assert found("a.grad = 0.0\nv.grad += 1") == []          # a Value's .grad is not the engine's grad()
+
+
+def shipped(folder, files):
+    """`files` (relative paths) written under `folder` next to a notebook; the policy violations found."""
+    notebook = folder / "a2_vjp.ipynb"
+    notebook.write_text("{}")
+    for name in files:
+        (folder / name).parent.mkdir(parents=True, exist_ok=True)
+        (folder / name).write_text("import autograd\n")
+    return policy_of_files(folder, notebook, ["torch", "jax", "autograd"])
+
+
+def test_code_shipped_next_to_the_notebook_is_flagged_with_copies_of_forbidden_libraries(tmp_path):
+    violations = shipped(tmp_path, ["helpers.py", "autograd/__init__.py", "autograd/numpy/numpy_wrapper.py",
+                                    "timestamp.txt"])
+    assert [v.code for v in violations] == ["shipped-code", "forbidden-import"]
+    assert {v.severity for v in violations} == {"needs-manual-grade"}
+    assert "autograd/, helpers.py" in violations[0].message and "copy of autograd" in violations[1].message
+
+
+@pytest.mark.parametrize("files", [["lib/jax.zip"], ["vendor/torch/_C.so"], ["__pycache__/jax.cpython-311.pyc"]])
+def test_forbidden_libraries_are_found_however_shipped(tmp_path, files):
+    assert [v.code for v in shipped(tmp_path, files)] == ["shipped-code", "forbidden-import"]
+
+
+def test_a_notebook_with_data_files_ships_no_code(tmp_path):
+    assert shipped(tmp_path, ["timestamp.txt", "notes.md", ".ipynb_checkpoints/a2_vjp-checkpoint.ipynb"]) == []
+    assert [v.code for v in shipped(tmp_path, [".ipynb_checkpoints/helpers-checkpoint.py"])] == ["shipped-code"]
 
 
 @pytest.mark.parametrize("content, message", [
