@@ -42,7 +42,7 @@ from .sandbox import harvest as harvest_module
 BEGIN_HIDDEN, END_HIDDEN = "### BEGIN HIDDEN TESTS", "### END HIDDEN TESTS"
 RTOL, ATOL = 1e-5, 1e-7
 MAX_QUOTE = 1000           # characters of a student's text (a value, keys, a message) that a verdict quotes
-MAX_ERROR = 160            # characters of an exception raised by student code (the engine's wrapper takes ~60)
+MAX_ERROR = 400            # characters of an exception raised by student code: room for the engine's shape hints
 MAX_CHECK = 4 * MAX_QUOTE  # characters of a whole verdict: the report around the quotes
 
 
@@ -464,7 +464,8 @@ class NoJacobian(VJP):
         entry = harvested.get("out", {})
         if isinstance(entry, dict) and "error" in entry:
             error = student_error(entry["error"])
-            kind = error.partition(":")[0]      # numpy's allocation failure is an _ArrayMemoryError
+            raised = error.partition(" raised ")[2] or error  # the engine wraps a rule's error in a RuleError
+            kind = raised.partition(":")[0]     # numpy's allocation failure is an _ArrayMemoryError
             hint = ("it ran out of memory: a VJP rule must never build the Jacobian"
                     if "MemoryError" in kind else
                     f"it did not finish within {self.time_limit:g} s: a VJP rule must cost about as much as "
