@@ -93,7 +93,7 @@ def probe(level: Isolation) -> bool:
         cfg = launcher_config(level, root, files=None, uid=65534, rlimits={}, argv=["/bin/true"], env={},
                               forbidden=[], keep_fds=[], tmp_size="1m", work_size="1m")
         try:
-            done = subprocess.run([sys.executable, "-I", "-S", str(LAUNCHER), json.dumps(cfg)],
+            done = subprocess.run([sys.executable, "-I", "-S", str(LAUNCHER)], input=json.dumps(cfg).encode(),
                                   capture_output=True, timeout=30)
         except (OSError, subprocess.TimeoutExpired):
             return False

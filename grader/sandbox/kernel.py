@@ -5,13 +5,15 @@ IPython and the engine are importable. It executes cells with IPython's Interact
 engine as ipykernel, without ZeroMQ) and talks to the supervisor over two pipes (their descriptors are the
 first two arguments). A message is one JSON line, followed by `nbytes` raw bytes (an npz) when it says so:
 
-    in     {"op": "run", "code": ...}                        run one cell
-           {"op": "harvest", "items": [...], "nbytes": n}    + the inputs' npz
-    out    {"event": "ready"}, then one reply per request: {"ok": ..., "ename": ..., "evalue": ...}, or
-           {"ok": true, "results": {...}, "nbytes": n} + the harvested arrays' npz
+    in     {"op": "run", "code": ..., "id": ...}                        run one cell
+           {"op": "harvest", "items": [...], "nbytes": n, "id": ...}    + the inputs' npz
+    out    {"event": "ready"}, then one reply per request, with its id: {"ok": ..., "ename": ..., "evalue": ...},
+           or {"ok": true, "results": {...}, "nbytes": n} + the harvested arrays' npz
 
 Nothing here decides a grade. Student code can tamper with anything in this process, including these
 replies; the supervisor treats them as untrusted data (arrays loaded without pickle, checked, judged elsewhere).
+The student's working folder comes last on sys.path, and only once the kernel's own modules are loaded, so that
+files shipped with a submission (a harvest.py, a numpy/ folder) cannot stand in for them.
 """
 
 import io
@@ -19,15 +21,15 @@ import json
 import os
 import sys
 
-sys.path.insert(0, os.getcwd())
-
-import harvest  # noqa: E402  (copied next to this file in the sandbox)
+import harvest  # from this file's folder, sys.path[0]
 
 MAX_EVALUE = 2000
 REPLIES = int(sys.argv[2])
 
 
-def send(obj: dict, payload: bytes = b"") -> None:
+def send(obj: dict, payload: bytes = b"", rid: str | None = None) -> None:
+    """Reply to request `rid` (the supervisor skips replies to earlier requests, and stops at any other)."""
+    obj["id"] = rid
     if payload:
         obj["nbytes"] = len(payload)
     data = (json.dumps(obj) + "\n").encode() + payload
@@ -70,25 +72,28 @@ def main() -> None:
 
     sys.meta_path.insert(0, Forbidden(json.loads(sys.argv[3]) if len(sys.argv) > 3 else []))
     shell = InteractiveShell.instance(colors="nocolor")
+    sys.path.append(os.getcwd())     # the student's own modules import, after everything installed
     commands = os.fdopen(int(sys.argv[1]), "rb")
     send({"event": "ready"})
+    rid = None      # the request being answered, or the last one (an interrupt may come just after its reply)
     while True:
         try:
             line = commands.readline()
             if not line:
                 return
             msg = json.loads(line)
+            rid = msg.get("id")
             payload = commands.read(msg["nbytes"]) if msg.get("nbytes") else b""
             if msg["op"] == "run":
-                send(run_cell(shell, msg["code"]))
+                send(run_cell(shell, msg["code"]), rid=rid)
             elif msg["op"] == "harvest":
-                send(*run_harvest(shell, msg["items"], payload))
+                send(*run_harvest(shell, msg["items"], payload), rid=rid)
             else:
-                send({"ok": False, "ename": "ProtocolError", "evalue": f"unknown op {msg['op']!r}"})
+                send({"ok": False, "ename": "ProtocolError", "evalue": f"unknown op {msg['op']!r}"}, rid=rid)
+            sys.stdout.flush()
+            sys.stderr.flush()
         except KeyboardInterrupt:
-            send({"ok": False, "ename": "KeyboardInterrupt", "evalue": "interrupted"})
-        sys.stdout.flush()
-        sys.stderr.flush()
+            send({"ok": False, "ename": "KeyboardInterrupt", "evalue": "interrupted"}, rid=rid)
 
 
 if __name__ == "__main__":

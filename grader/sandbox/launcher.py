@@ -1,4 +1,5 @@
-"""Start the kernel inside a sandbox. Run by the grader as `python -I -S launcher.py CONFIG_JSON`.
+"""Start the kernel inside a sandbox. Run by the grader as `python -I -S launcher.py`, with the configuration
+(JSON) on its standard input: a command line would show host paths in the sandbox's /proc/1/cmdline.
 
 This file runs with the grader's rights (root, or an ordinary user with user namespaces) and only uses the
 standard library. It never runs student code itself: it builds the sandbox, then replaces the child with the
@@ -12,6 +13,7 @@ kernel. Steps, in the child that becomes process 1 of a new PID namespace:
     limits            rlimits (CPU, address space, processes, open files, file size), no core dumps, and
                       where the machine has them, memory and pids control groups for the sandbox as a whole
     privileges        a separate unprivileged uid/gid, no supplementary groups, no capabilities, no_new_privs
+    system calls      a seccomp filter closes the kernel's keyrings (they belong to a uid, not to a sandbox)
     exec              the kernel, with a scrubbed environment, as a child of a tiny init (process 1 of the
                       namespace) that forwards interrupts and reports how the kernel ended; both die with
                       this launcher (PDEATHSIG)
@@ -32,7 +34,12 @@ CLONE_NEWNS, CLONE_NEWUTS, CLONE_NEWIPC = 0x00020000, 0x04000000, 0x08000000
 CLONE_NEWUSER, CLONE_NEWPID, CLONE_NEWNET = 0x10000000, 0x20000000, 0x40000000
 MS_RDONLY, MS_NOSUID, MS_NODEV, MS_NOEXEC = 1, 2, 4, 8
 MS_REMOUNT, MS_BIND, MS_REC, MS_PRIVATE = 32, 4096, 16384, 1 << 18
-PR_SET_PDEATHSIG, PR_SET_NO_NEW_PRIVS = 1, 38
+PR_SET_PDEATHSIG, PR_SET_NO_NEW_PRIVS, PR_SET_SECCOMP, SECCOMP_MODE_FILTER = 1, 38, 22, 2
+# seccomp: the architecture, and the numbers of add_key, request_key and keyctl (x86-64 also in its x32 ABI)
+KEYRING_CALLS = {
+    "x86_64": (0xC000003E, (248, 249, 250, 0x40000000 | 248, 0x40000000 | 249, 0x40000000 | 250)),
+    "aarch64": (0xC00000B7, (217, 218, 219)),
+}
 
 libc = ctypes.CDLL(None, use_errno=True)
 
@@ -107,6 +114,30 @@ def build_root(cfg: dict) -> None:
     mount(None, root, None, MS_REMOUNT | MS_RDONLY | MS_NOSUID | MS_NODEV)
 
 
+def deny_keyrings() -> None:
+    """Make add_key, request_key and keyctl fail with EPERM. Keyrings belong to a uid, and the sandboxes of a
+    worker share one: a key one student adds would be there for the next, and stay on the machine. System
+    calls of another architecture (32-bit code) are refused altogether, so that none goes around the filter."""
+    if os.uname().machine not in KEYRING_CALLS:
+        return
+    arch, numbers = KEYRING_CALLS[os.uname().machine]
+    load, jump_if_equal, ret = 0x20, 0x15, 0x06               # BPF_LD|W|ABS, BPF_JMP|JEQ|K, BPF_RET|K
+    allow, deny = 0x7FFF0000, 0x00050000 | 1                   # SECCOMP_RET_ALLOW, SECCOMP_RET_ERRNO | EPERM
+    program = [(load, 0, 0, 4), (jump_if_equal, 1, 0, arch), (ret, 0, 0, deny), (load, 0, 0, 0)]
+    program += [(jump_if_equal, len(numbers) - i, 0, nr) for i, nr in enumerate(numbers)]   # to the last
+    program += [(ret, 0, 0, allow), (ret, 0, 0, deny)]
+
+    class Instruction(ctypes.Structure):
+        _fields_ = [("code", ctypes.c_ushort), ("jt", ctypes.c_ubyte), ("jf", ctypes.c_ubyte), ("k", ctypes.c_uint)]
+
+    class Program(ctypes.Structure):
+        _fields_ = [("len", ctypes.c_ushort), ("filter", ctypes.POINTER(Instruction))]
+
+    instructions = (Instruction * len(program))(*program)
+    check(libc.prctl(PR_SET_SECCOMP, SECCOMP_MODE_FILTER, ctypes.byref(Program(len(program), instructions)), 0, 0),
+          "seccomp")
+
+
 def enter(cfg: dict) -> None:
     """In the child: finish the sandbox and exec the kernel. Never returns."""
     build_root(cfg)
@@ -122,6 +153,7 @@ def enter(cfg: dict) -> None:
         os.setresgid(uid, uid, uid)
         os.setresuid(uid, uid, uid)
     check(libc.prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0), "no_new_privs")
+    deny_keyrings()
     check(libc.prctl(PR_SET_PDEATHSIG, signal.SIGKILL, 0, 0, 0), "pdeathsig")
     kernel = os.fork()
     if kernel == 0:
@@ -165,8 +197,17 @@ def join_cgroups(groups: list) -> None:
             f.write(str(os.getpid()))
 
 
+def read_config() -> dict:
+    """The configuration from standard input, which then becomes /dev/null (the kernel inherits it)."""
+    cfg = json.loads(sys.stdin.buffer.read())
+    null = os.open(os.devnull, os.O_RDONLY)
+    os.dup2(null, 0)
+    os.close(null)
+    return cfg
+
+
 def main() -> None:
-    cfg = json.loads(sys.argv[1])
+    cfg = read_config()
     libc.prctl(PR_SET_PDEATHSIG, signal.SIGKILL, 0, 0, 0)   # the grader died: take the sandbox down too
     join_cgroups(cfg.get("cgroups", []))
     flags = CLONE_NEWNS | CLONE_NEWPID | CLONE_NEWNET | CLONE_NEWIPC | CLONE_NEWUTS

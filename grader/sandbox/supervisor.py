@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import io
 import json
+import math
 import os
+import secrets
 import select
 import shutil
 import signal
@@ -17,6 +19,7 @@ import zipfile
 from dataclasses import dataclass, field
 
 import numpy as np
+from numpy.lib import format as npformat
 
 from . import cgroups
 from .isolation import KERNEL_DIR, KERNEL_FILES, LAUNCHER, Isolation, detect_isolation, launcher_config
@@ -33,6 +36,14 @@ SIGNAL_REASONS = {
     signal.SIGILL: "an illegal instruction",
 }
 SETUP_FAILED = 112
+MAX_LINE = 1 * MiB          # a reply's JSON line, the harvest's skeleton included: the arrays travel in the npz
+MAX_DEPTH = 32              # nesting of a harvested skeleton
+MAX_NODES = 100_000         # lists, dicts and values in one harvest's skeleton
+MAX_ARRAYS = 10_000         # members of one harvest's npz
+ARRAY_KINDS = "biufc"       # booleans, integers, floats, complex: what is harvested as arrays (words are text)
+ZIP_ENTRY = b"PK\x01\x02"   # the signature of each entry of a zip's central directory
+FORGED = "student code wrote its own replies to the grader (forged or garbled); the run was stopped"
+TOO_LARGE = "sent the grader a reply larger than the limit"
 
 
 @dataclass(frozen=True)
@@ -40,6 +51,7 @@ class Limits:
     """Per-submission limits. Times in seconds, sizes in bytes."""
 
     cell_timeout: float = 30.0          # wall clock for one cell or one harvest request
+    submission_timeout: float = 300.0   # wall clock for the whole notebook: every cell and harvest together
     interrupt_grace: float = 2.0        # after the interrupt, how long the kernel has to stop
     cpu_seconds: int = 120              # CPU time of the whole kernel (RLIMIT_CPU)
     memory: int = 2048 * MiB            # address space (RLIMIT_AS)
@@ -88,12 +100,18 @@ class KernelDied(Exception):
 
 
 class SandboxTimeout(Exception):
-    """A request ran past its limit; `interrupted` tells whether the kernel stopped on the interrupt."""
+    """A request ran past its limit, or the submission past its total time (`budget`); `interrupted` tells
+    whether the kernel stopped on the interrupt."""
 
-    def __init__(self, seconds: float, interrupted: bool):
+    def __init__(self, seconds: float, interrupted: bool, budget: bool = False):
         how = "stopped on the interrupt" if interrupted else "ignored the interrupt and was killed"
-        super().__init__(f"ran past the {seconds:g} s limit and {how}")
+        super().__init__(f"ran past the submission's total time limit of {seconds:g} s" if budget
+                         else f"ran past the {seconds:g} s limit and {how}")
         self.interrupted = interrupted
+
+
+class _Late(Exception):
+    """A deadline passed while the grader waited on the kernel (turned into SandboxTimeout by the caller)."""
 
 
 class SandboxError(RuntimeError):
@@ -101,14 +119,49 @@ class SandboxError(RuntimeError):
 
 
 def load_arrays(data: bytes, max_bytes: int) -> dict[str, np.ndarray]:
-    """Arrays from an untrusted npz: stored (not compressed) members only, sizes checked before reading,
-    never pickle."""
+    """Arrays from an untrusted npz: at most MAX_ARRAYS .npy members, stored (not compressed), `max_bytes` in
+    all, each checked by read_npy; never pickle."""
+    if data.count(ZIP_ENTRY) > MAX_ARRAYS:   # zipfile makes an object per entry before they could be counted
+        raise ValueError("too many arrays")
     with zipfile.ZipFile(io.BytesIO(data)) as zf:
         infos = zf.infolist()
-        if any(i.compress_type != zipfile.ZIP_STORED for i in infos) or sum(i.file_size for i in infos) > max_bytes:
-            raise ValueError("compressed or oversized arrays")
-    with np.load(io.BytesIO(data), allow_pickle=False) as npz:
-        return {name: npz[name] for name in npz.files}
+        if (any(i.compress_type != zipfile.ZIP_STORED or i.compress_size != i.file_size
+                or not i.filename.endswith(".npy") for i in infos)
+                or sum(i.file_size for i in infos) > max_bytes):
+            raise ValueError("compressed, oversized or foreign members")
+        return {i.filename.removesuffix(".npy"): read_npy(zf.read(i)) for i in infos}
+
+
+def read_npy(raw: bytes) -> np.ndarray:
+    """One .npy member: numbers only, and exactly as much data as its header declares. A header may promise
+    anything (two billion empty strings in no bytes at all); numpy would allocate what it promises."""
+    f = io.BytesIO(raw)
+    version = npformat.read_magic(f)
+    if version not in ((1, 0), (2, 0)):
+        raise ValueError(f"unsupported .npy version {version}")
+    read_header = npformat.read_array_header_1_0 if version == (1, 0) else npformat.read_array_header_2_0
+    shape, fortran, dtype = read_header(f)
+    if dtype.kind not in ARRAY_KINDS or any(n < 0 for n in shape) \
+            or math.prod(shape) * dtype.itemsize != len(raw) - f.tell():
+        raise ValueError("not an array of numbers, or not the size its header declares")
+    flat = np.frombuffer(raw, dtype, offset=f.tell())
+    return flat.reshape(shape, order="F" if fortran else "C").copy()
+
+
+def bounded(skeleton) -> bool:
+    """Whether a harvested skeleton nests at most MAX_DEPTH deep and holds at most MAX_NODES values, so that
+    what the grader rebuilds and judges stays small whatever the kernel sent."""
+    stack, nodes = [(skeleton, 0)], 0
+    while stack:
+        value, depth = stack.pop()
+        nodes += 1
+        if nodes > MAX_NODES or depth > MAX_DEPTH:
+            return False
+        if isinstance(value, dict):
+            stack.extend((v, depth + 1) for v in value.values())
+        elif isinstance(value, list):
+            stack.extend((v, depth + 1) for v in value)
+    return True
 
 
 SCRATCH_PREFIX = "autodiff-lab-sandbox-"  # then the grader's PID: scratch folders name who made them
@@ -166,7 +219,11 @@ class Sandbox:
         self.output = bytearray()
         self.output_dropped = 0
         self.cgroups: cgroups.Plan = []
-        self._buffer = b""
+        self._buffer = bytearray()
+        self._asked: set[str] = set()          # the ids of every request sent so far
+        self._ends = math.inf                  # when the submission's total time is up (time.monotonic)
+        self._watchdog: threading.Timer | None = None
+        self._expired = False
         self.proc: subprocess.Popen | None = None
 
     # ------------------------------------------------------------------------------------------ life cycle
@@ -183,6 +240,7 @@ class Sandbox:
         cmd_r, self._cmd_w = os.pipe()
         self._reply_r, reply_w = os.pipe()
         out_r, out_w = os.pipe()
+        os.set_blocking(self._cmd_w, False)    # requests are written under a deadline: see _send
         kernel_args = [str(cmd_r), str(reply_w), json.dumps(self.forbidden)]
         env = {
             "PATH": "/usr/local/bin:/usr/bin:/bin", "LANG": "C.UTF-8", "TERM": "dumb",
@@ -192,33 +250,25 @@ class Sandbox:
         }
         if self.isolation is Isolation.RLIMITS:
             argv, popen = self._start_plain(kernel_args, env)
+            config = None
         else:
-            env["HOME"] = "/home/student"
-            argv = [sys.executable, "-s", f"{KERNEL_DIR}/kernel.py", *kernel_args]
-            cfg = launcher_config(
-                self.isolation, self._scratch, files=self.files, uid=self.uid, rlimits=self.limits.rlimits(),
-                argv=argv, env=env, forbidden=self.forbidden, keep_fds=[cmd_r, reply_w],
-                tmp_size=str(self.limits.disk), work_size=str(self.limits.disk),
-            )
-            if self.isolation is Isolation.NAMESPACES:
-                self.cgroups = cgroups.plan(os.path.basename(self._scratch), self.limits.memory,
-                                            self.limits.processes)
-                cfg["cgroups"] = self.cgroups
-            argv, popen = [sys.executable, "-I", "-S", str(LAUNCHER), json.dumps(cfg)], {}
+            argv, popen, config = self._start_isolated(kernel_args, env, [cmd_r, reply_w])
         self.proc = subprocess.Popen(
-            argv, stdin=subprocess.DEVNULL, stdout=out_w, stderr=out_w, pass_fds=(cmd_r, reply_w),
-            start_new_session=True, **popen,
+            argv, stdout=out_w, stderr=out_w, pass_fds=(cmd_r, reply_w), start_new_session=True, **popen,
         )
         for fd in (cmd_r, reply_w, out_w):
             os.close(fd)
         self._drain = threading.Thread(target=self._read_output, args=(out_r,), daemon=True)
         self._drain.start()
+        if config is not None:
+            self._hand_over(config)
         try:
-            self._receive(timeout)
-        except SandboxTimeout as err:
+            self._read_reply(time.monotonic() + timeout)
+        except _Late as err:
             raise SandboxError(f"the sandboxed kernel did not start within {timeout:g} s") from err
         except KernelDied as err:
             raise SandboxError(f"the sandboxed kernel failed to start: {err.reason}") from err
+        self._start_clock()
 
     def _start_plain(self, kernel_args: list, env: dict) -> tuple[list, dict]:
         """Weakest level: no namespaces, so the kernel runs as a child of the grader with rlimits only."""
@@ -238,10 +288,49 @@ class Sandbox:
                 resource.setrlimit(getattr(resource, name), tuple(value))
 
         argv = [sys.executable, "-s", os.path.join(self._scratch, "kernel.py"), *kernel_args]
-        return argv, {"cwd": work, "env": env, "preexec_fn": set_limits}
+        return argv, {"cwd": work, "env": env, "preexec_fn": set_limits, "stdin": subprocess.DEVNULL}
+
+    def _start_isolated(self, kernel_args: list, env: dict, fds: list[int]) -> tuple[list, dict, bytes]:
+        """The launcher's command and its configuration, which goes over its standard input: its command line
+        is what /proc/1/cmdline shows inside the sandbox, and the configuration names host paths."""
+        env["HOME"] = "/home/student"
+        argv = [sys.executable, "-s", f"{KERNEL_DIR}/kernel.py", *kernel_args]
+        cfg = launcher_config(
+            self.isolation, self._scratch, files=self.files, uid=self.uid, rlimits=self.limits.rlimits(),
+            argv=argv, env=env, forbidden=self.forbidden, keep_fds=fds,
+            tmp_size=str(self.limits.disk), work_size=str(self.limits.disk),
+        )
+        if self.isolation is Isolation.NAMESPACES:
+            self.cgroups = cgroups.plan(os.path.basename(self._scratch), self.limits.memory, self.limits.processes)
+            cfg["cgroups"] = self.cgroups
+        return [sys.executable, "-I", "-S", str(LAUNCHER)], {"stdin": subprocess.PIPE}, json.dumps(cfg).encode()
+
+    def _hand_over(self, config: bytes) -> None:
+        """Give the launcher its configuration. One that dies first is reported by the wait for the kernel."""
+        try:
+            self.proc.stdin.write(config)
+            self.proc.stdin.close()
+        except BrokenPipeError:
+            pass
+
+    def _start_clock(self) -> None:
+        """The submission's total time starts now, with a watchdog that kills the sandbox a little after it
+        is up whatever the grader is doing (normally the request under way has already stopped it)."""
+        self._ends = time.monotonic() + self.limits.submission_timeout
+        self._watchdog = threading.Timer(self.limits.submission_timeout + self.limits.interrupt_grace + 1,
+                                         self._expire)
+        self._watchdog.daemon = True
+        self._watchdog.start()
+
+    def _expire(self) -> None:
+        self._expired = True
+        self._kill()
 
     def close(self) -> None:
         """Kill the kernel (and with it everything in its PID namespace) and remove the scratch folder."""
+        if self._watchdog is not None:     # stopped first: once the kernel is reaped, its PID is free for reuse
+            self._watchdog.cancel()
+            self._watchdog.join()
         if self.proc is not None:
             if self.proc.poll() is None:
                 self._kill()
@@ -277,14 +366,14 @@ class Sandbox:
                           str(reply.get("evalue", ""))[:2000], time.monotonic() - start)
 
     def harvest(self, items: list[dict], inputs: dict[str, np.ndarray], timeout: float | None = None) -> HarvestResult:
-        """Evaluate the grader's expressions in the kernel on `inputs`; return the untrusted results."""
+        """Evaluate the grader's expressions in the kernel on `inputs`; return the untrusted results (none
+        at all when what came back is garbled, too large or too deeply nested: the student's loss)."""
         buf = io.BytesIO()
         np.savez(buf, **inputs)
         start = time.monotonic()
         reply = self._request({"op": "harvest", "items": items}, timeout, buf.getvalue())
-        results = reply.get("results")
-        arrays: dict = {}
-        if not isinstance(results, dict):
+        results, arrays = reply.get("results"), {}
+        if not isinstance(results, dict) or not bounded(results):
             results = {}
         try:
             arrays = load_arrays(reply.get("payload", b""), self.limits.reply) if results else {}
@@ -293,38 +382,69 @@ class Sandbox:
         return HarvestResult(results, arrays, time.monotonic() - start)
 
     def _request(self, msg: dict, timeout: float | None, payload: bytes = b"") -> dict:
+        """Send one request and wait for its reply, both within the request's time and the submission's.
+        Each request carries a fresh random id that its reply must echo (see _receive)."""
         timeout = self.limits.cell_timeout if timeout is None else timeout
+        now = time.monotonic()
+        deadline, budget = min(now + timeout, self._ends), self._ends < now + timeout
+        if deadline <= now:
+            raise self._late(timeout, budget, interrupted=False)
+        msg["id"] = secrets.token_hex(16)
+        self._asked.add(msg["id"])
         if payload:
             msg["nbytes"] = len(payload)
+        if not self._send((json.dumps(msg) + "\n").encode() + payload, deadline):
+            self._kill()          # it stopped reading mid-request: nothing it says can be trusted any more
+            raise self._late(timeout, budget, interrupted=False)
         try:
-            view = memoryview((json.dumps(msg) + "\n").encode() + payload)
-            while view:
-                view = view[os.write(self._cmd_w, view):]
-        except BrokenPipeError:
-            raise self._death() from None
-        try:
-            reply = self._receive(timeout)
-        except SandboxTimeout:
+            reply = self._receive(msg["id"], deadline)
+        except _Late:
             self._interrupt()
             try:
-                reply = self._receive(self.limits.interrupt_grace)
-            except SandboxTimeout:
+                reply = self._receive(msg["id"], time.monotonic() + self.limits.interrupt_grace)
+            except _Late:
                 self._kill()
-                raise SandboxTimeout(timeout, interrupted=False) from None
+                raise self._late(timeout, budget, interrupted=False) from None
             if reply.get("ename") == "KeyboardInterrupt" or reply.get("ok") is False:
-                raise SandboxTimeout(timeout, interrupted=True) from None
+                raise self._late(timeout, budget, interrupted=True) from None
         if reply.get("ename") == "KeyboardInterrupt":
-            raise SandboxTimeout(timeout, interrupted=True)
+            raise self._late(timeout, budget, interrupted=True)
         return reply
 
-    def _receive(self, timeout: float) -> dict:
-        """The next reply: its JSON line parsed (a line that is not a JSON object counts as an empty reply),
-        with the raw bytes that follow it, when it announces some, under "payload"."""
-        deadline = time.monotonic() + timeout
-        self._fill(lambda: b"\n" in self._buffer, deadline, timeout)
-        line, self._buffer = self._buffer.split(b"\n", 1)
+    def _late(self, timeout: float, budget: bool, interrupted: bool) -> SandboxTimeout:
+        return SandboxTimeout(self.limits.submission_timeout if budget else timeout, interrupted, budget)
+
+    def _send(self, data: bytes, deadline: float) -> bool:
+        """Write a request by the deadline (False if the kernel did not take it all in time). A blocking write
+        would wait forever on a kernel that stopped reading, say one whose code sleeps after forging replies."""
+        view = memoryview(data)
+        while view:
+            left = max(deadline - time.monotonic(), 0)
+            if not select.select([], [self._cmd_w], [], left)[1]:
+                return False
+            try:
+                view = view[os.write(self._cmd_w, view):]
+            except BlockingIOError:
+                continue
+            except BrokenPipeError:
+                raise self._death() from None
+        return True
+
+    def _receive(self, rid: str, deadline: float) -> dict:
+        """The reply to request `rid`. Late replies to earlier requests (an interrupt that found the kernel
+        done already) are skipped; any other reply was written by student code and ends the run: a forged
+        reply must not shift every later one onto the wrong request."""
+        while (reply := self._read_reply(deadline)).get("id") != rid:
+            if reply.get("id") not in self._asked:
+                self._kill()
+                raise KernelDied(FORGED)
+        return reply
+
+    def _read_reply(self, deadline: float) -> dict:
+        """The next reply: its JSON line parsed (one that is not a JSON object counts as an empty reply), with
+        the raw bytes that follow it, when it announces some, under "payload"."""
         try:
-            reply = json.loads(line)
+            reply = json.loads(self._read_line(deadline))
         except (ValueError, RecursionError):
             return {}
         if not isinstance(reply, dict):
@@ -333,30 +453,54 @@ class Sandbox:
         if isinstance(nbytes, int) and 0 < nbytes:
             if nbytes > self.limits.reply:
                 self._kill()
-                raise KernelDied("sent the grader a reply larger than the limit")
-            self._fill(lambda: len(self._buffer) >= nbytes, deadline, timeout)
-            reply["payload"], self._buffer = self._buffer[:nbytes], self._buffer[nbytes:]
+                raise KernelDied(TOO_LARGE)
+            reply["payload"] = self._read_bytes(nbytes, deadline)
         return reply
 
-    def _fill(self, done, deadline: float, timeout: float) -> None:
-        while not done():
-            left = deadline - time.monotonic()
-            if left <= 0:
-                raise SandboxTimeout(timeout, interrupted=False)
-            ready, _, _ = select.select([self._reply_r], [], [], left)
-            if not ready:
-                continue
-            chunk = os.read(self._reply_r, 1 << 22)
-            if not chunk:
-                raise self._death()
-            self._buffer += chunk
-            if len(self._buffer) > self.limits.reply + (1 << 20):
+    def _read_line(self, deadline: float) -> bytes:
+        """The next line, at most MAX_LINE bytes: JSON is parsed into Python objects, many per byte."""
+        scanned = 0
+        while (end := self._buffer.find(b"\n", scanned, MAX_LINE + 1)) < 0:
+            if len(self._buffer) > MAX_LINE:
                 self._kill()
-                raise KernelDied("sent the grader a reply larger than the limit")
+                raise KernelDied(TOO_LARGE)
+            scanned = len(self._buffer)
+            self._read_more(deadline)
+        line = bytes(self._buffer[:end])
+        del self._buffer[:end + 1]
+        return line
 
-    def _death(self) -> KernelDied:
-        code = self.proc.wait()
+    def _read_bytes(self, n: int, deadline: float) -> bytes:
+        while len(self._buffer) < n:
+            self._read_more(deadline)
+        data = bytes(self._buffer[:n])
+        del self._buffer[:n]
+        return data
+
+    def _read_more(self, deadline: float) -> None:
+        left = deadline - time.monotonic()
+        if left <= 0 or not select.select([self._reply_r], [], [], left)[0]:
+            raise _Late
+        chunk = os.read(self._reply_r, 1 << 22)
+        if not chunk:
+            raise self._death()
+        self._buffer += chunk
+        if len(self._buffer) > self.limits.reply + MAX_LINE:
+            self._kill()
+            raise KernelDied(TOO_LARGE)
+
+    def _death(self) -> Exception:
+        """Why the kernel's end of a pipe closed: its exit status, read from the launcher (which student code
+        cannot forge); the watchdog's kill is the submission's time running out."""
+        try:
+            code = self.proc.wait(timeout=self.limits.interrupt_grace)
+        except subprocess.TimeoutExpired:   # it closed the pipe and lives on
+            self._kill()
+            self.proc.wait()
+            return KernelDied("the kernel closed its pipe to the grader and was killed")
         self._drain.join(timeout=5)
+        if self._expired:
+            return SandboxTimeout(self.limits.submission_timeout, False, budget=True)
         if code == SETUP_FAILED:
             raise SandboxError("the sandbox could not be built: " + self.output.decode(errors="replace")[-2000:])
         if code < 0:

@@ -181,14 +181,17 @@ def test_forbidden_libraries_are_hidden(tmp_path):
     assert cell.ename == "ModuleNotFoundError" and "not allowed" in cell.evalue
 
 
-def test_garbage_on_the_reply_pipe_only_costs_the_student():
-    """A kernel that writes its own 'replies' desynchronises only its own harvest, which is then empty."""
-    forge = ("import os\nfor fd in range(3, 20):\n    try:\n        os.write(fd, b'not json\\n{\"ok\": true, "
-             "\"results\": {\"k\": {\"value\": 1}}, \"nbytes\": 99999999999}\\n')\n    except OSError:\n        pass")
-    with Sandbox(QUICK) as box:
+@pytest.mark.parametrize("garbage, reason", [
+    (b'not json\n{"ok": true}\n', "forged"),
+    (b'{"ok": true, "results": {"k": {"value": 1}}, "nbytes": 99999999999}\n', "larger than the limit"),
+])
+def test_garbage_on_the_reply_pipe_ends_the_run(garbage, reason):
+    """A kernel that writes its own 'replies' is stopped there: they would shift every later reply onto the
+    wrong request."""
+    forge = ("import os\nfor fd in range(3, 20):\n    try:\n"
+             f"        os.write(fd, {garbage!r})\n    except OSError:\n        pass")
+    with Sandbox(QUICK) as box, pytest.raises(KernelDied, match=reason):
         box.run(forge)
-        with pytest.raises(KernelDied, match="larger than the limit"):
-            box.harvest([{"key": "k", "expr": "1"}], {})
 
 
 def test_workers_run_sandboxes_side_by_side():
