@@ -33,7 +33,7 @@ from .backend import namespace, shape
 from .pytree import tree_flatten, tree_unflatten
 from .scalar import Value
 from .tracing import Box, Dual, Tracer, new_level, raw, tape_of
-from .transforms import _check_differentiable, backward_pass
+from .transforms import _check_differentiable, _ieee, backward_pass
 
 KINDS = ("input", "param", "const", "op", "output")
 
@@ -203,10 +203,10 @@ def _build(f: Callable, args: tuple, names: Sequence[str] | None, params: Sequen
                             f"{type(leaf).__name__} as an argument. {_hint(leaf)}")
     _check_differentiable(args, caller, range(len(args)))
     leaf_names = _leaf_names(f, args, names, caller)
-    tangent_leaves = None if tangents is None else _tangent_leaves(args, tangents)
+    tangent_leaves = None if tangents is None else _ieee(_tangent_leaves(args, tangents))
     leaves, treedef = tree_flatten(args)
     with new_level() as level:
-        inputs = [Box(x, level) for x in leaves]
+        inputs = [Box(x, level) for x in _ieee(leaves)]  # floats divide by zero as IEEE floats do
         out = f(*tree_unflatten(treedef, inputs))
         recorded = tape_of(level)
     _check_no_outer_tracers(recorded, caller)

@@ -134,3 +134,10 @@ def test_the_output_is_never_named_like_an_input(capsys, tmp_path):
     assert main(["draw", "x*y", "--at", "x=3", "y=2", "--table", "-o", str(tmp_path / "xy.svg")]) == 0
     printed = capsys.readouterr().out
     assert re.search(r"^\s+f\s+= v₁\s+= 6$", printed, re.M) and not re.search(r"^\s+y\s+= v₁", printed, re.M)
+
+
+@pytest.mark.parametrize("argv", [["a**0.5", "--at", "a=0"], ["log(a)", "--at", "a=0", "--forward"],
+                                  ["a/b", "--at", "a=1", "b=0", "--forward", "--table"]])
+def test_infinite_derivatives_are_drawn_as_inf_not_a_division_error(argv, capsys, tmp_path):
+    assert main(["draw", *argv, "-o", str(tmp_path / "g.svg"), "--table"]) == 0
+    assert "inf" in capsys.readouterr().out
