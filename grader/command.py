@@ -1,6 +1,7 @@
 """`autodiff-lab grade`: grade a class's notebooks in sandboxes and write grades, feedback and a summary.
 
     autodiff-lab grade a2_vjp --submissions course/submitted [--out grader/out] [--workers 2]
+                       [--cell-timeout 30] [--submission-timeout 300]
     autodiff-lab grade --sample          the sample class shipped in grader/sample (what `make grade` runs)
 """
 
@@ -28,6 +29,8 @@ def register(subparsers) -> None:
     p.add_argument("--workers", type=int, default=0, help="submissions graded at once (default: one per core)")
     p.add_argument("--config", type=Path, help="nbgrader config with Sandbox/Grader settings (default: grader's)")
     p.add_argument("--cell-timeout", type=float, help="seconds per cell (overrides the config)")
+    p.add_argument("--submission-timeout", type=float,
+                   help="seconds for a whole notebook, every cell and harvest together (overrides the config)")
     p.add_argument("--pattern", help="regex with a group 'student' for LMS file names")
     p.add_argument("--force", action="store_true", help="grade every submission again, even unchanged ones")
     p.add_argument("--quiet", action="store_true", help="no progress bar")
@@ -47,8 +50,7 @@ def run(args: argparse.Namespace) -> int:
         return 2
     else:
         wanted, submissions = [args.assignment], args.submissions
-    timeout = args.cell_timeout or (SAMPLE_CELL_TIMEOUT if args.sample else None)
-    overrides = {"Sandbox": {"cell_timeout": timeout}} if timeout else {}
+    overrides = {"Sandbox": sandbox_overrides(args)}
     kwargs = {"pattern": args.pattern} if args.pattern else {}
     for assignment in wanted:
         try:
@@ -69,3 +71,11 @@ def run(args: argparse.Namespace) -> int:
               f"feedback: {report.out / 'feedback'}/<student>/{report.assignment.id}/\n"
               f"gradebook: {report.out / 'gradebook.db'}")
     return 0
+
+
+def sandbox_overrides(args: argparse.Namespace) -> dict:
+    """The Sandbox settings given on the command line (checked with the config's, in config.load_settings)."""
+    given = {"cell_timeout": args.cell_timeout, "submission_timeout": args.submission_timeout}
+    if args.sample and given["cell_timeout"] is None:
+        given["cell_timeout"] = SAMPLE_CELL_TIMEOUT
+    return {name: value for name, value in given.items() if value is not None}

@@ -3,9 +3,10 @@ traitlets' PyFileConfigLoader, next to nbgrader's own settings in the same file.
 
 from __future__ import annotations
 
+import math
 from pathlib import Path
 
-from traitlets import Dict, Float, Int, List, Unicode
+from traitlets import Dict, Float, Int, List, TraitError, Unicode, validate
 from traitlets.config import Config, Configurable
 from traitlets.config.loader import PyFileConfigLoader
 
@@ -21,6 +22,8 @@ class Sandbox(Configurable):
     """Limits for each submission's sandboxed kernel."""
 
     cell_timeout = Float(30.0, help="Wall-clock seconds for one cell.").tag(config=True)
+    submission_timeout = Float(300.0, help="Wall-clock seconds for the whole notebook: every cell and harvest "
+                               "together.").tag(config=True)
     interrupt_grace = Float(2.0, help="Seconds a kernel has to stop after an interrupt.").tag(config=True)
     cpu_seconds = Int(120, help="CPU seconds for the whole notebook.").tag(config=True)
     memory_mb = Int(2048, help="Address space of the kernel, in MiB.").tag(config=True)
@@ -30,9 +33,19 @@ class Sandbox(Configurable):
     output_kb = Int(256, help="Kernel output kept in the log, in KiB.").tag(config=True)
     isolation = Unicode("auto", help="auto, namespaces, userns or rlimits.").tag(config=True)
 
+    @validate("cell_timeout", "submission_timeout", "interrupt_grace", "cpu_seconds", "memory_mb", "processes",
+              "open_files", "disk_mb", "output_kb")
+    def _positive(self, proposal):
+        """Every limit is a positive, finite number (a tmpfs of size 0 would even be unlimited)."""
+        value = proposal["value"]
+        if not (math.isfinite(value) and value > 0):
+            raise TraitError(f"Sandbox.{proposal['trait'].name} must be a positive number, not {value!r}")
+        return value
+
     def limits(self) -> Limits:
         return Limits(
-            cell_timeout=self.cell_timeout, interrupt_grace=self.interrupt_grace, cpu_seconds=self.cpu_seconds,
+            cell_timeout=self.cell_timeout, submission_timeout=self.submission_timeout,
+            interrupt_grace=self.interrupt_grace, cpu_seconds=self.cpu_seconds,
             memory=self.memory_mb * MiB, processes=self.processes, open_files=self.open_files,
             file_size=min(16, self.disk_mb) * MiB, disk=self.disk_mb * MiB, output=self.output_kb * 1024,
         )
@@ -64,3 +77,15 @@ def load_config(path: str | Path | None = None) -> Config:
     if not path.is_file():
         raise FileNotFoundError(f"no nbgrader config at {path}; pass --config with the path of one")
     return PyFileConfigLoader(path.name, path=str(path.parent)).load_config()
+
+
+def load_settings(config: Config, overrides: dict | None = None) -> tuple[Sandbox, Grader]:
+    """The pipeline's settings in `config`, with `overrides` ({section: {name: value}}, from the command line)
+    on top. A bad value is a ValueError that names the setting."""
+    for section, values in (overrides or {}).items():
+        for key, value in values.items():
+            setattr(config[section], key, value)
+    try:
+        return Sandbox(config=config), Grader(config=config)
+    except TraitError as err:
+        raise ValueError(f"invalid grading setting: {err}") from None

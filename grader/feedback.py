@@ -19,7 +19,7 @@ STATUS_TEXT = {
     "timeout": "stopped: a cell ran past its time limit",
     "crashed": "stopped: the notebook's kernel died",
     "invalid": "not graded: the notebook could not be read",
-    "tampered": "graded, but parts of the notebook outside your answers were changed",
+    "tampered": "graded, but the notebook broke the grading rules (see below)",
     "needs-manual-grade": "graded automatically; your instructor will confirm the grade",
 }
 CSS = """body{font-family:system-ui,sans-serif;max-width:60rem;margin:2rem auto;padding:0 1rem;color:#222}

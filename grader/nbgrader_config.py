@@ -15,8 +15,10 @@ c.CourseDirectory.release_directory = "assignments"
 c.Execute.timeout = 60
 c.OverwriteCells.add_missing_cells = True
 
-# --- the pipeline's sandbox: limits per submission (see grader/sandbox/supervisor.py, Limits)
+# --- the pipeline's sandbox: limits per submission, each a positive number (see grader/sandbox/supervisor.py,
+#     Limits); --cell-timeout and --submission-timeout override the first two
 c.Sandbox.cell_timeout = 30          # seconds of wall clock per cell
+c.Sandbox.submission_timeout = 300   # seconds of wall clock for the whole notebook, cells and harvests
 c.Sandbox.interrupt_grace = 2        # seconds a kernel has to stop after the interrupt before it is killed
 c.Sandbox.cpu_seconds = 120          # CPU seconds for the whole notebook
 c.Sandbox.memory_mb = 2048           # address space

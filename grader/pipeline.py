@@ -32,7 +32,7 @@ from pathlib import Path
 
 from .assignment import Assignment, load_assignment
 from .collect import DEFAULT_PATTERN, Submission, collect
-from .config import PACKAGE, Grader, Sandbox, load_config
+from .config import PACKAGE, load_config, load_settings
 from .feedback import write_autograded, write_feedback
 from .gradebook import GradebookWriter
 from .probes import clip
@@ -65,10 +65,7 @@ def grade_class(assignment_id: str, submissions: str | Path, out: str | Path, *,
                 progress: bool = True, force: bool = False) -> ClassReport:
     start = time.monotonic()
     config = load_config(config_path)
-    for section, values in (overrides or {}).items():
-        for key, value in values.items():
-            setattr(config[section], key, value)
-    sandbox, grader = Sandbox(config=config), Grader(config=config)
+    sandbox, grader = load_settings(config, overrides)
     limits, isolation = sandbox.limits(), sandbox.level()
     assignment = load_assignment(assignment_id)
     out = Path(out).resolve()

@@ -32,12 +32,15 @@ import inspect
 import re
 import zlib
 from dataclasses import dataclass, field
-from typing import Any, ClassVar
+from typing import TYPE_CHECKING, Any, ClassVar
 
 import numpy as np
 
 from .sandbox import functions
 from .sandbox import harvest as harvest_module
+
+if TYPE_CHECKING:
+    from autodiff_lab.check import CheckReport
 
 BEGIN_HIDDEN, END_HIDDEN = "### BEGIN HIDDEN TESTS", "### END HIDDEN TESTS"
 RTOL, ATOL = 1e-5, 1e-7
@@ -52,7 +55,8 @@ class HiddenTestError(ValueError):
 
 @dataclass
 class Check:
-    """One verdict: what was checked, whether it passed, and the report a student may read."""
+    """One verdict: what was checked, whether it passed, the text a student may read, and the checker's full
+    report (numbers included) for the instructor: it stays in the grader's results, never in feedback."""
 
     ok: bool
     title: str
@@ -84,13 +88,23 @@ def clip(text: Any, limit: int = MAX_QUOTE) -> str:
 _NUMBER = r"[-+]?(?:\d*\.\d+|\d+)(?:[eE][-+]?\d+)?"
 _NUMBER_RUN = re.compile(rf"{_NUMBER}(?:[\s,;\[\]]+{_NUMBER}){{3,}}")        # four numbers or more in a row
 _PRECISE_NUMBER = re.compile(r"[-+]?(?:\d*\.\d+(?:[eE][-+]?\d+)?|\d+[eE][-+]?\d+|\d{5,})")
+_ENTRY = r"[-+]?(?:(?:\d+\.?\d*|\.\d+)(?:[eE][-+]?\d+)?|nan|inf|\.\.\.)"   # as numpy prints them: 3. 1e-05 nan
+_NUMBER_LIST = re.compile(rf"(?<![\w)\]])\[[\s,;\[]*{_ENTRY}(?:[\s,;\[\]]+{_ENTRY})*[\s,;\]]*\]")  # not x[3]
 _HIDDEN_RUN = re.compile(r"…(?:[\s,;\[\]]+…)+")
 
 
 def hide_numbers(text: str) -> str:
-    """`text` with runs of numbers and precise numbers (decimals, exponents, five digits or more) replaced by
-    '…': a shape such as (3, 4) stays, the entries of an input array go."""
-    return _HIDDEN_RUN.sub("…", _PRECISE_NUMBER.sub("…", _NUMBER_RUN.sub("…", text)))
+    """`text` with lists of numbers, runs of numbers and precise numbers (decimals, exponents, five digits or
+    more) replaced by '…': a shape such as (3, 4) or an index such as arrays[0] stays, the entries of an input
+    array go, and so do short lists such as labels [3, 1, 2]."""
+    text = _NUMBER_RUN.sub("…", _NUMBER_LIST.sub("[…]", text))
+    return _HIDDEN_RUN.sub("…", _PRECISE_NUMBER.sub("…", text))
+
+
+def quote(text: Any) -> str:
+    """What student code returned, as a verdict quotes it: clipped, with numbers hidden (its code has seen
+    the hidden inputs, and could spell them out)."""
+    return hide_numbers(clip(text))
 
 
 def student_error(error: Any) -> str:
@@ -98,6 +112,37 @@ def student_error(error: Any) -> str:
     first line of the message, short and with numbers hidden, since the message may quote the hidden inputs."""
     kind, colon, message = (str(error)[:MAX_QUOTE].strip().splitlines() or [""])[0].partition(": ")
     return clip(hide_numbers(kind[:80] + colon + message), MAX_ERROR)
+
+
+def student_report(report: CheckReport) -> str:
+    """autodiff_lab.check's report as a student may read it (str(report) is the instructor's): the worst
+    entry's index and sizes of errors to two digits, but no value computed from the hidden inputs. Neither
+    the expected entry nor the returned one is shown: a function that returns its hidden input would read it
+    there, and a NaN put at an index of its choice would read the expected entry at that index."""
+    rows = [(label, _REDACTED_ROWS[label](report) if label in _REDACTED_ROWS else text)
+            for label, text in report.rows()]
+    width = max((len(label) for label, _ in rows), default=0)
+    return "\n".join([report.title] + [f"  {label:<{width}}  {text}" for label, text in rows])
+
+
+def _worst_entry(report: CheckReport) -> str:
+    where = f"index {report.worst_index}"
+    if report.expected_value is None or report.got_value is None:
+        return where
+    off = abs(report.got_value - report.expected_value)
+    return f"{where}, off by {_rough(off)}" if np.isfinite(off) else where
+
+
+def _rough(x: float | None) -> str:
+    """Two significant digits: how large an error is, never enough to rebuild a value to the tolerance."""
+    return "-" if x is None else f"{x:.2g}"
+
+
+_REDACTED_ROWS = {   # the rows of CheckReport.rows() that quote values, by label
+    "difference": lambda r: (f"max abs {_rough(r.max_abs_error)}, max rel {_rough(r.max_rel_error)} "
+                             f"(allowed: rtol {r.rtol:g}, atol {r.atol:g})"),
+    "worst entry": _worst_entry,
+}
 
 
 # ---------------------------------------------------------------------------------------------------- inputs
@@ -239,7 +284,7 @@ class Probe:
         label = title or (f"{what} for {self.arg_name(argnum)}" if argnum is not None else what)
         report = compare(as_array(expected), got, what=what, name=self.student_label, argnum=argnum,
                          rtol=self.rtol, atol=self.atol, kind=self.kind, check_dtype=False)
-        return Check(bool(report.ok), label, str(report), _jsonable(report.to_dict()))
+        return Check(bool(report.ok), label, student_report(report), _jsonable(report.to_dict()))
 
     # -- the interface the pipeline uses
     def inputs(self) -> tuple[list[dict], dict[str, np.ndarray]]:
@@ -266,7 +311,7 @@ class Probe:
         try:
             return self.verdicts(expected, entry["value"])
         except _Malformed as err:
-            return [Check(False, self.describe(), f"{self.student_label} returned {clip(err)}")]
+            return [Check(False, self.describe(), f"{self.student_label} returned {quote(err)}")]
 
     def verdicts(self, expected: Any, got: Any) -> list[Check]:
         raise NotImplementedError
@@ -596,7 +641,7 @@ class Exact(Probe):
         label = f"{self.student}({', '.join(map(repr, self._values()))})"
         if isinstance(expected, str):
             ok = isinstance(got, str) and got == expected
-            text = "correct" if ok else f"returned {clip(repr(got))}, expected {expected!r}"
+            text = "correct" if ok else f"returned {quote(repr(got))}, expected {expected!r}"
             return [Check(ok, label, f"{label}: {text}")]
         return [self.compare(expected, got, "answer", title=label)]
 
@@ -628,7 +673,7 @@ class Accuracy(Probe):
         try:
             accuracy = functions.test_accuracy({k: np.asarray(got[k], dtype=float) for k in names})
         except (ValueError, TypeError) as err:
-            return [Check(False, "test accuracy", f"the trained parameters do not fit the network: {clip(err)}")]
+            return [Check(False, "test accuracy", f"the trained parameters do not fit the network: {quote(err)}")]
         ok = bool(np.isfinite(accuracy) and accuracy >= expected)
         text = f"test accuracy {accuracy:.3f} ({'at least' if ok else 'below'} the required {expected:.2f})"
         return [Check(ok, "test accuracy", text, {"accuracy": accuracy, "required": expected})]

@@ -6,11 +6,12 @@ The status says how grading went (most serious first):
     invalid              nothing could be graded: no notebook, or not a readable notebook
     crashed              the kernel died (segfault, os._exit, out of memory) or the grader failed on it
     timeout              a cell ran past the wall-clock limit (even swallowing the interrupt) or the CPU limit
-    tampered             read-only cells, metadata or cells were changed (see structure.py); graded anyway
+    tampered             read-only cells, metadata or cells were changed (see structure.py), or student code
+                         forged the kernel's replies to the grader (that stops the run); graded anyway
     needs-manual-grade   graded, but a person must confirm (renamed, metadata stripped, forbidden library)
     ok                   graded
 
-After a crash or a timeout, the parts harvested before it keep their points; the later ones get 0.
+After a crash, a timeout or forged replies, the parts harvested before keep their points; the later ones get 0.
 """
 
 from __future__ import annotations
@@ -23,7 +24,7 @@ from datetime import datetime, timezone
 from .assignment import Assignment
 from .collect import Submission
 from .probes import Check, rebuild
-from .sandbox import Isolation, KernelDied, Limits, Sandbox, SandboxTimeout
+from .sandbox import ForgedReply, Isolation, KernelDied, Limits, Sandbox, SandboxTimeout
 from .structure import MANUAL, TAMPERED, InvalidNotebook, Matched, Violation, match, read_notebook
 
 STATUSES = ("ok", "timeout", "crashed", "invalid", "tampered", "needs-manual-grade")
@@ -118,7 +119,7 @@ def run_in_sandbox(matched: Matched, assignment: Assignment, sub: Submission, li
                 run.failure = {"kind": "timeout", "cell": step.grade_id, "reason": str(err)}
                 break
             except KernelDied as err:
-                kind = "timeout" if err.cpu_limit else "crashed"
+                kind = "tampered" if isinstance(err, ForgedReply) else "timeout" if err.cpu_limit else "crashed"
                 run.failure = {"kind": kind, "cell": step.grade_id, "reason": err.reason}
                 break
             if not cell.ok and step.answer:

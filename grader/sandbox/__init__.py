@@ -11,9 +11,9 @@ with the reason read from the launcher's exit status (signal or exit code), whic
 """
 
 from .isolation import Isolation, detect_isolation
-from .supervisor import CellResult, HarvestResult, KernelDied, Limits, Sandbox, SandboxTimeout
+from .supervisor import CellResult, ForgedReply, HarvestResult, KernelDied, Limits, Sandbox, SandboxTimeout
 
 __all__ = [
-    "CellResult", "HarvestResult", "Isolation", "KernelDied", "Limits", "Sandbox", "SandboxTimeout",
+    "CellResult", "ForgedReply", "HarvestResult", "Isolation", "KernelDied", "Limits", "Sandbox", "SandboxTimeout",
     "detect_isolation",
 ]

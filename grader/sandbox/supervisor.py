@@ -99,6 +99,14 @@ class KernelDied(Exception):
         self.cpu_limit = signum == signal.SIGXCPU
 
 
+class ForgedReply(KernelDied):
+    """Student code wrote its own replies to the grader: not a crash but an attempt to cheat (the runner
+    grades it `tampered`)."""
+
+    def __init__(self) -> None:
+        super().__init__(FORGED)
+
+
 class SandboxTimeout(Exception):
     """A request ran past its limit, or the submission past its total time (`budget`); `interrupted` tells
     whether the kernel stopped on the interrupt."""
@@ -437,7 +445,7 @@ class Sandbox:
         while (reply := self._read_reply(deadline)).get("id") != rid:
             if reply.get("id") not in self._asked:
                 self._kill()
-                raise KernelDied(FORGED)
+                raise ForgedReply
         return reply
 
     def _read_reply(self, deadline: float) -> dict:

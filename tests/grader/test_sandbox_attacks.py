@@ -14,7 +14,7 @@ import numpy as np
 import pytest
 from numpy.lib import format as npformat
 
-from grader.sandbox import Isolation, KernelDied, Limits, Sandbox, SandboxTimeout, detect_isolation
+from grader.sandbox import ForgedReply, Isolation, KernelDied, Limits, Sandbox, SandboxTimeout, detect_isolation
 from grader.sandbox.supervisor import MAX_ARRAYS, load_arrays
 
 ADA = Path(__file__).resolve().parents[2] / "grader" / "sample" / "submitted" / "ada"
@@ -47,6 +47,22 @@ def within(seconds, box, action):
     return outcome.get("value")
 
 
+def ada_a3_with(tmp_path, grade_id, code):
+    """The assignment a3_forward_mode and ada's right submission of it, with `code` added at the end of the
+    answer cell `grade_id`."""
+    from grader.assignment import load_assignment
+    from grader.collect import from_folder
+
+    nb = json.loads((ADA / "a3_forward_mode" / "a3_forward_mode.ipynb").read_text())
+    for cell in nb["cells"]:
+        if cell["metadata"].get("nbgrader", {}).get("grade_id") == grade_id:
+            cell["source"] = "".join(cell["source"]) + "\n" + code
+    folder = tmp_path / "a3_forward_mode"
+    folder.mkdir()
+    (folder / "a3_forward_mode.ipynb").write_text(json.dumps(nb))
+    return load_assignment("a3_forward_mode"), from_folder("mallory", folder, "a3_forward_mode.ipynb", 2**24)
+
+
 # ---- the protocol: forged replies and a kernel that stops reading ---------------------------------------
 FORGE_AND_SLEEP = """
 import os, sys, time
@@ -71,8 +87,20 @@ REPLY_TWICE = KERNEL_SENDS.format(then="_send(*args, **kwargs)")
 
 def test_forged_replies_end_the_run_instead_of_hanging_the_grader():
     limit = QUICK.cell_timeout + QUICK.interrupt_grace + 5
-    with Sandbox(QUICK) as box, pytest.raises(KernelDied, match="forged"):
+    with Sandbox(QUICK) as box, pytest.raises(ForgedReply, match="forged"):
         within(limit, box, lambda: (box.run(FORGE_AND_SLEEP), box.harvest([{"key": "k", "expr": "1"}], BIG_INPUT)))
+
+
+def test_a_notebook_that_forges_replies_is_tampered_with_the_points_earned_before(tmp_path):
+    """Forging the grader's replies is cheating, not a crash: the run stops there, and the status says so."""
+    from grader.runner import grade_submission
+
+    assignment, sub = ada_a3_with(tmp_path, "dual_functions", FORGE_AND_SLEEP)
+    result = grade_submission(sub, assignment, limits=QUICK, isolation=detect_isolation(), forbidden_modules=[],
+                              forbidden_functions=[])
+    assert result.status == "tampered"
+    assert result.failure["kind"] == "tampered" and "forged" in result.failure["reason"]
+    assert result.failure["cell"] == "dual_functions" and result.score == 2    # test_dual_arithmetic, before it
 
 
 def test_a_kernel_that_stops_reading_its_commands_is_killed_at_the_deadline():
@@ -134,23 +162,13 @@ def test_the_sandbox_dies_at_the_end_of_the_budget_whatever_the_grader_is_doing(
 
 
 def test_a_slow_notebook_is_a_timeout_with_the_points_earned_before(tmp_path):
-    from grader.assignment import load_assignment
-    from grader.collect import from_folder
     from grader.runner import grade_submission
 
-    assignment = load_assignment("a3_forward_mode")
-    nb = json.loads((ADA / "a3_forward_mode" / "a3_forward_mode.ipynb").read_text())
-    slow = ("\nimport sys, time\n_shell = get_ipython()\n"
+    slow = ("import sys, time\n_shell = get_ipython()\n"
             "_run, _collect = _shell.run_cell, sys.modules['harvest'].collect\n"
             "_shell.run_cell = lambda *a, **k: (time.sleep(1.5), _run(*a, **k))[1]\n"
             "sys.modules['harvest'].collect = lambda *a, **k: (time.sleep(1.5), _collect(*a, **k))[1]\n")
-    for cell in nb["cells"]:
-        if cell["metadata"].get("nbgrader", {}).get("grade_id") == "dual_arithmetic":
-            cell["source"] = "".join(cell["source"]) + slow
-    folder = tmp_path / "a3_forward_mode"
-    folder.mkdir()
-    (folder / "a3_forward_mode.ipynb").write_text(json.dumps(nb))
-    sub = from_folder("sloth", folder, "a3_forward_mode.ipynb", 2**24)
+    assignment, sub = ada_a3_with(tmp_path, "dual_arithmetic", slow)
     result = grade_submission(sub, assignment, limits=Limits(cell_timeout=3, submission_timeout=6),
                               isolation=detect_isolation(), forbidden_modules=[], forbidden_functions=[])
     assert result.status == "timeout" and "total time limit of 6 s" in result.failure["reason"]

@@ -142,6 +142,16 @@ def test_a_surrogate_in_an_error_does_not_break_the_pages():
 
 
 # ---- hidden inputs stay hidden --------------------------------------------------------------------------
+RULE_ERROR = ("RuleError: the VJP rule of my_add for argument 1 (arrays[1]) returned shape (128, 10), but the "
+              "argument has shape (10,). A VJP rule returns a gradient with its argument's shape. Did you undo "
+              "broadcasting (sum the gradient over the axes that were broadcast)?")
+
+
+def precise_numbers(text):
+    """The numbers in `text` written with more than two significant digits."""
+    return [n for n in re.findall(r"\d*\.\d+|\d+", text) if len(n.replace(".", "").lstrip("0")) > 2]
+
+
 def test_an_exception_quoting_the_hidden_inputs_does_not_show_them():
     p = vjp_probe()
     (x,) = p._values()
@@ -161,9 +171,70 @@ def test_an_exception_quoting_the_hidden_inputs_does_not_show_them():
     ("ValueError: labels [3, 1, 4, 1, 5, 9]", "ValueError: labels […]"),
     ("ValueError: x = 0.125730221 and 12573022", "ValueError: x = … and …"),
     ("ValueError: first line\nx = [0.1, 0.2]", "ValueError: first line"),
+    ("ValueError: labels [3, 1, 2]", "ValueError: labels […]"),                    # short lists: labels
+    ("IndexError: y = array([3, 1, 2])", "IndexError: y = array([…])"),
+    ("ValueError: y = [3 1 2] and [[0 1] [1 0]]", "ValueError: y = […] and […]"),   # as numpy prints them
+    ("ValueError: x = [3. 1. nan]", "ValueError: x = […]"),
+    (RULE_ERROR, RULE_ERROR),                                                       # indices, shapes, hints
+    ("IndexError: index 3 is out of bounds for axis 0 with size 3",
+     "IndexError: index 3 is out of bounds for axis 0 with size 3"),
+    ("KeyError: ['W1', 'b1']", "KeyError: ['W1', 'b1']"),
 ])
 def test_student_errors_keep_what_helps_and_hide_numbers(error, shown):
     assert student_error(error) == shown
+
+
+def test_a_function_that_returns_its_hidden_input_cannot_read_it_in_the_report():
+    """The checker's worst entry quotes the expected and the returned value: returning the input itself
+    would show one of its entries per check. The student reads the index and the size of the error."""
+    p = vjp_probe()
+    (x,) = p._values()
+    checks = p.judge(p.expected(), {"out": {"value": [x, [x]]}})
+    texts = "\n".join(c.title + "\n" + c.text for c in checks)
+    assert [c.ok for c in checks] == [False, False] and "argument 0 (x)" in texts
+    assert re.search(r"worst entry +index \(\d,\), off by \d", texts) and "max abs" in texts
+    assert not precise_numbers(texts), texts
+    assert checks[1].report["got_value"] in x.tolist()         # the instructor's results keep the numbers
+
+
+def test_a_nan_placed_at_an_index_does_not_read_the_expected_entry_there():
+    p = vjp_probe()
+    out, (vjp,) = p.expected()
+    planted = vjp.copy()
+    planted[2] = np.nan
+    (check,) = [c for c in p.judge(p.expected(), {"out": {"value": [out, [planted]]}}) if not c.ok]
+    assert "NaN" in check.text and "index (2,)" in check.text
+    assert not precise_numbers(check.text), check.text
+
+
+def test_the_feedback_page_shows_no_value_computed_from_the_hidden_inputs(a1):
+    from grader.feedback import render
+
+    p = vjp_probe()
+    (x,) = p._values()
+    out, (vjp,) = p.expected()
+    result = result_with(a1)
+    result.parts[a1.parts[0].grade_id]["checks"] = [c.to_dict() for c in p.judge((out, [vjp]), {"out": {
+        "value": [x, [x]]}})]
+    page = render(result, a1)
+    assert "worst entry" in page and "off by" in page
+    for value in [*x, *out, *vjp]:
+        assert f"{value:.4g}" not in page, value
+
+
+@pytest.mark.parametrize("probe, returned", [
+    (ValueAndGrad("f", "tanh", args=[()]), 0.12573022),                                   # not a pair
+    (ValueAndGrad("f", "two_layer_loss", args=[{"dict": {"W1": (4, 3), "b1": (3,), "W2": (3, 2), "b2": (2,)}},
+                                               (5, 4), {"labels": 5, "classes": 2}, 0.1]),
+     [1.0, {"0.12573022": np.zeros(2), "[3, 1, 2]": np.zeros(2)}]),                       # keys spelling inputs
+    (Exact("cheaper_mode", "cheaper_mode", args=[5, 200]), "x = 0.12573022, y = [3, 1, 2]"),
+    (Accuracy("trained_params", at_least=0.9), {"W1": "x = 0.12573022", "b1": 0, "W2": 0, "b2": 0}),
+])
+def test_what_comes_back_in_the_wrong_form_is_quoted_with_numbers_hidden(probe, returned):
+    """A function can return (or put into keys and words) anything it has seen, the hidden inputs included."""
+    (check,) = probe.judge(probe.expected(), {"out": {"value": returned}})
+    assert not check.ok and "…" in check.text
+    assert "12573022" not in check.text and "3, 1, 2" not in check.text, check.text
 
 
 def test_a_large_input_error_is_redacted_too():
