@@ -17,6 +17,7 @@ from typing import Any
 
 from . import numpy as anp
 from .backend import get_backend, is_array, isdtype, namespace, shape
+from .numpy.elementwise import astype_like
 from .pytree import describe, tree_flatten, tree_unflatten
 from .tracing import Box, Dual, Tracer, cycle_collector_paused, new_level, raw, tape_of
 
@@ -73,7 +74,7 @@ def _vjp(f: Callable, primals: tuple, transform: str, positions: Sequence[int], 
         freed = not retain_graph
         with cycle_collector_paused():
             cotangents = backward_pass(seeds, recorded, free_graph=freed)
-        grads = [_in_dtype_of(x.value, cotangents[x]) if x in cotangents else anp.zeros_like(x.value)
+        grads = [astype_like(cotangents[x], x.value) if x in cotangents else anp.zeros_like(x.value)
                  for x in inputs]
         return tree_unflatten(treedef, grads)
 
@@ -115,20 +116,6 @@ def backward_pass(seeds: list[tuple[Box, Any]], tape: list[Box], keep_all: bool 
         if free_graph:
             box.value = box.args = box.kwargs = None
     return cotangents
-
-
-def _in_dtype_of(primal: Any, g: Any) -> Any:
-    """The gradient g in its primal's dtype, as in JAX and PyTorch: a float32 input gets a float32 gradient
-    even where f computed in float64 (x * np.ones(2) promotes), so that an update keeps the parameter's dtype."""
-    try:
-        if g.dtype == primal.dtype:
-            return g
-    except AttributeError:  # a Python number on either side
-        return g
-    xp = namespace(raw(primal))
-    if isdtype(xp, primal.dtype, "real floating") and isdtype(xp, g.dtype, "real floating"):
-        return anp.astype(g, primal.dtype)
-    return g
 
 
 def value_and_grad(f: Callable, argnums: int | tuple[int, ...] = 0, has_aux: bool = False) -> Callable:

@@ -21,6 +21,7 @@ from typing import Any
 
 from .. import numpy as anp
 from ..backend import asarray, is_array, isdtype, namespace, shape
+from ..numpy.elementwise import astype_like
 from ..primitive import defjvp, defvjp, primitive
 from ..pytree import tree_flatten
 from ..tracing import Tracer, raw
@@ -43,7 +44,7 @@ def logistic_loss(z: Any, y: Any) -> Any:
     y = _labels(y, z)
     _same_shape("logistic_loss", z, "z", y, "y")
     _check_signs("logistic_loss", y)
-    y = _in_dtype_of(y, z)  # integer labels would promote float32 scores to float64
+    y = astype_like(y, z)  # integer labels would promote float32 scores to float64
     return anp.mean(anp.logaddexp(0.0, -(y * z)))
 
 
@@ -200,16 +201,7 @@ def _targets(target: Any, pred: Any) -> Any:
     target is being differentiated, and stays as it is."""
     if isinstance(target, Tracer):
         return target
-    return _in_dtype_of(_labels(target, pred), pred)
-
-
-def _in_dtype_of(y: Any, x: Any) -> Any:
-    """The plain array y cast to x's floating dtype; as it is when x has none (a Python number)."""
-    dtype = getattr(raw(x), "dtype", None)
-    xp = namespace(y)
-    if dtype is None or y.dtype == dtype or not isdtype(xp, dtype, "real floating"):
-        return y
-    return xp.astype(y, dtype)
+    return astype_like(_labels(target, pred), pred)
 
 
 def _one_hot_labels(who: str, logits: Any, labels: Any) -> Any:

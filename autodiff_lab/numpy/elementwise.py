@@ -1,7 +1,7 @@
 """Functions applied entry by entry. Each local derivative is a diagonal Jacobian, so each VJP is just an
 elementwise product with the upstream gradient g (the Jacobian is never built)."""
 
-from ..backend import namespace
+from ..backend import isdtype, namespace
 from ..backend import shape as shape_of
 from ..primitive import defjvp, defvjp, primitive
 from ..tracing import raw
@@ -191,6 +191,22 @@ def astype(x, dtype):
 
 def _dtype_of(x):
     return getattr(raw(x), "dtype", None)
+
+
+def astype_like(x, like):
+    """x in the dtype of `like` when that is a real floating dtype and x is a real array of another dtype;
+    otherwise x as it is. A float32 parameter gets a float32 gradient even where f computed in float64, and
+    integer labels meet float32 scores as float32, so nothing is silently promoted."""
+    try:
+        if x.dtype == like.dtype:  # the common case, answered at once
+            return x
+    except AttributeError:  # a Python number on either side
+        return x
+    dtype, x_dtype = _dtype_of(like), _dtype_of(x)
+    xp = namespace(raw(like))
+    if isdtype(xp, dtype, "real floating") and not isdtype(xp, x_dtype, "complex floating"):
+        return astype(x, dtype)
+    return x
 
 
 defvjp(astype, lambda g, ans, x, dtype: g if _dtype_of(x) is None else astype(g, _dtype_of(x)))
