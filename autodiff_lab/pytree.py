@@ -80,6 +80,8 @@ def _build(treedef: TreeDef, leaves: Any) -> Any:
 
 def _container(kind: type, keys: tuple, items: list) -> Any:
     """A container of type `kind` holding `items` (under `keys` for a dict)."""
+    if kind is dict:  # the common kinds first, without an issubclass call
+        return dict(zip(keys, items))
     if kind is list or kind is tuple:
         return kind(items)
     if issubclass(kind, defaultdict):  # its first argument is the default factory, which is not kept

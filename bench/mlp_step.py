@@ -14,6 +14,7 @@ import numpy as np
 SIZES = [784, 256, 256, 10]
 BATCH = 128
 LR = 0.01
+LOOP = 5  # steps timed back to back in each round, as in a training loop (bench/README.md)
 
 
 def problem(dtype: str, seed: int = 0) -> tuple[list[dict], np.ndarray, np.ndarray]:
