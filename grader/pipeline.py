@@ -39,6 +39,8 @@ from .probes import clip
 from .progress import Progress
 from .runner import SEVERITY_ORDER, Result, grade_submission
 from .sandbox import cgroups
+from .sandbox.isolation import engine_dir
+from .sandbox.supervisor import KernelBroken
 from .structure import policy_of_files
 from .summary import write_csv, write_summary
 
@@ -132,9 +134,13 @@ def describe(isolation, limits) -> str:
 
 
 def grade_safely(sub: Submission, assignment: Assignment, **kw) -> Result:
-    """grade_submission, but a failure of the grader itself is recorded (and retried next run), not raised."""
+    """grade_submission, but a failure of the grader itself is recorded (and retried next run), not raised;
+    except a kernel that cannot start whatever the submission (KernelBroken): that stops the class, with one
+    message for the instructor, instead of grading every student `crashed`."""
     try:
         return grade_submission(sub, assignment, **kw)
+    except KernelBroken:
+        raise
     except Exception as err:  # noqa: BLE001
         return grader_failure(sub.student, sub.fingerprint, assignment, err)
 
@@ -146,7 +152,7 @@ def grader_failure(student: str, fingerprint: str, assignment: Assignment, err: 
                    for p in assignment.parts},
                   failure={"kind": "grader", "cell": "", "reason": f"the grader itself failed on this submission "
                            f"({type(err).__name__}: {clip(err, 200)}); it will be retried on the next run"},
-                  fingerprint=fingerprint)
+                  log=str(getattr(err, "log", "")), fingerprint=fingerprint)
 
 
 def keep(result: Result, folder: Path, key: str, writer: GradebookWriter, assignment: Assignment) -> Result:
@@ -177,9 +183,10 @@ def with_file_policy(result: Result, sub: Submission, forbidden_modules: list[st
 
 def run_key(assignment: Assignment, limits, isolation: str, modules: list, functions: list) -> str:
     """What a cached result depends on besides the submission: the assignment's notebooks, the limits and
-    policy, and the grader's own code."""
+    policy, the grader's own code, and the engine's (the copy the grader imported: student code runs on it)."""
     h = hashlib.sha256()
-    for path in [assignment.source_path, assignment.release_path, *sorted(PACKAGE.rglob("*.py"))]:
+    code = [*sorted(PACKAGE.rglob("*.py")), *sorted(Path(engine_dir()).rglob("*.py"))]
+    for path in [assignment.source_path, assignment.release_path, *code]:
         h.update(path.read_bytes())
     h.update(json.dumps([repr(limits), isolation, sorted(modules), sorted(functions)]).encode())
     return h.hexdigest()

@@ -8,6 +8,8 @@
 kernel.py. The grader keeps the clock: each request has a wall-clock limit; past it the kernel gets an
 interrupt, and if it does not answer within the grace period it is killed. A kernel that dies is reported
 with the reason read from the launcher's exit status (signal or exit code), which student code cannot forge.
+A kernel that cannot start at all (its engine, numpy or IPython does not import) raises supervisor.KernelBroken:
+a problem of the grading machine, the same for every submission.
 """
 
 from .isolation import Isolation, detect_isolation

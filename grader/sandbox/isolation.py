@@ -44,19 +44,26 @@ class Isolation(str, enum.Enum):
         }[self.value]
 
 
+def engine_dir() -> str:
+    """The folder of the autodiff_lab package this grader imported (its real path). The sandbox shows it at
+    the same path and the kernel loads the engine from there (kernel.Engine), whatever the kernel's Python
+    would find first: an editable install names one checkout, PYTHONPATH or a git worktree may give the grader
+    another."""
+    import autodiff_lab
+
+    return str(Path(autodiff_lab.__file__).resolve().parent)
+
+
 def file_view(forbidden: list[str]) -> dict:
     """What the sandbox sees: system directories (binds or symlinks), the Python install, the virtual
     environment and the engine package, all read-only; the forbidden libraries' folders masked."""
-    import autodiff_lab
-
     symlinks, binds = [], []
     for d in SYSTEM_DIRS:
         if os.path.islink(d):
             symlinks.append((d, os.readlink(d)))
         elif os.path.isdir(d):
             binds.append((d, d))
-    engine = str(Path(autodiff_lab.__file__).resolve().parent)
-    for d in {os.path.realpath(sys.base_prefix), os.path.realpath(sys.prefix), sys.prefix, engine}:
+    for d in {os.path.realpath(sys.base_prefix), os.path.realpath(sys.prefix), sys.prefix, engine_dir()}:
         if not any(d == b or d.startswith(b + "/") for b, _ in binds):
             binds.append((d, d))
     return {"symlinks": symlinks, "binds": sorted(binds), "masks": masked_folders(forbidden)}

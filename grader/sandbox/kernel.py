@@ -3,12 +3,19 @@
 Started by launcher.py as an unprivileged process in its own namespaces; only the standard library, numpy,
 IPython and the engine are importable. It executes cells with IPython's InteractiveShell (the same execution
 engine as ipykernel, without ZeroMQ) and talks to the supervisor over two pipes (their descriptors are the
-first two arguments). A message is one JSON line, followed by `nbytes` raw bytes (an npz) when it says so:
+first two arguments; then the forbidden libraries, JSON, and the engine's folder). A message is one JSON line,
+followed by `nbytes` raw bytes (an npz) when it says so:
 
     in     {"op": "run", "code": ..., "id": ...}                        run one cell
            {"op": "harvest", "items": [...], "nbytes": n, "id": ...}    + the inputs' npz
     out    {"event": "ready"}, then one reply per request, with its id: {"ok": ..., "ename": ..., "evalue": ...},
            or {"ok": true, "results": {...}, "nbytes": n} + the harvested arrays' npz
+           {"event": "broken", "reason": ...} instead of ready, then exit BROKEN: the kernel cannot start (the
+           engine, IPython or numpy does not import); nothing of the student's has run yet
+
+The engine is the very package the grader imported, loaded from the folder the grader names (argument 4) by
+a finder first on sys.meta_path, whatever the Python's own sys.path or an editable install's finder would find:
+the grader may run another checkout of it (PYTHONPATH, a git worktree) than the one installed.
 
 Nothing here decides a grade. Student code can tamper with anything in this process, including these
 replies; the supervisor treats them as untrusted data (arrays loaded without pickle, checked, judged elsewhere).
@@ -20,11 +27,15 @@ import io
 import json
 import os
 import sys
+import traceback
+from importlib.machinery import PathFinder
+from importlib.util import spec_from_file_location
 
-import harvest  # from this file's folder, sys.path[0]
-
+ENGINE = "autodiff_lab"
 MAX_EVALUE = 2000
+BROKEN = 113          # exit status of a kernel that could not start (supervisor.KernelBroken)
 REPLIES = int(sys.argv[2])
+harvest = None        # harvest.py, from this file's folder (sys.path[0]), once the engine is loaded
 
 
 def send(obj: dict, payload: bytes = b"", rid: str | None = None) -> None:
@@ -67,11 +78,55 @@ class Forbidden:
         return None
 
 
-def main() -> None:
-    from IPython.core.interactiveshell import InteractiveShell
+class Engine:
+    """An import hook that finds autodiff_lab, and every module of it, in the grader's engine folder only.
+    Without it the kernel would take whatever its Python finds first: the checkout an editable install names
+    (not in the sandbox when the grader runs another one), or for a module the grader's copy lacks, that
+    other checkout's."""
 
-    sys.meta_path.insert(0, Forbidden(json.loads(sys.argv[3]) if len(sys.argv) > 3 else []))
-    shell = InteractiveShell.instance(colors="nocolor")
+    def __init__(self, folder: str) -> None:
+        self.folder = folder
+
+    def find_spec(self, fullname, path=None, target=None):
+        if fullname == ENGINE:
+            return spec_from_file_location(ENGINE, os.path.join(self.folder, "__init__.py"),
+                                           submodule_search_locations=[self.folder])
+        if fullname.startswith(ENGINE + "."):
+            spec = PathFinder.find_spec(fullname, path)     # path: the parent package's, in the engine folder
+            if spec is None:
+                raise ModuleNotFoundError(f"No module named {fullname!r}", name=fullname)
+            return spec
+        return None
+
+
+def broken(what: str, err: BaseException) -> None:
+    """Tell the supervisor why the kernel cannot start, and exit (no student code has run: this is true)."""
+    traceback.print_exception(err)
+    sys.stderr.flush()
+    send({"event": "broken", "reason": f"{what}: {type(err).__name__}: {str(err)[:MAX_EVALUE]}"})
+    os._exit(BROKEN)
+
+
+def start(engine: str):
+    """Load the engine from `engine`, then the kernel's own modules; the IPython shell. Before any student code."""
+    global harvest
+    sys.meta_path.insert(0, Engine(engine))
+    try:
+        __import__(ENGINE)
+    except BaseException as err:  # noqa: BLE001
+        broken(f"cannot import the engine {ENGINE} from {engine}", err)
+    try:
+        import harvest
+        from IPython.core.interactiveshell import InteractiveShell
+
+        return InteractiveShell.instance(colors="nocolor")
+    except BaseException as err:  # noqa: BLE001
+        broken("cannot import its own modules (harvest.py, the reference functions, numpy, IPython)", err)
+
+
+def main() -> None:
+    shell = start(sys.argv[4])
+    sys.meta_path.insert(0, Forbidden(json.loads(sys.argv[3])))
     sys.path.append(os.getcwd())     # the student's own modules import, after everything installed
     commands = os.fdopen(int(sys.argv[1]), "rb")
     send({"event": "ready"})

@@ -21,7 +21,7 @@ from dataclasses import dataclass, field
 import numpy as np
 from numpy.lib import format as npformat
 
-from . import cgroups
+from . import cgroups, isolation
 from .isolation import KERNEL_DIR, KERNEL_FILES, LAUNCHER, Isolation, detect_isolation, launcher_config
 
 MiB = 2**20
@@ -123,7 +123,29 @@ class _Late(Exception):
 
 
 class SandboxError(RuntimeError):
-    """The sandbox itself could not be built: a problem of the grading machine, not of the submission."""
+    """The sandbox itself could not be built: a problem of the grading machine, not of the submission. `log`:
+    what the kernel printed meanwhile, for the instructor's log (not the message: students see that)."""
+
+    def __init__(self, message: str, log: str = "") -> None:
+        super().__init__(message)
+        self.log = log
+
+
+class KernelBroken(SandboxError):
+    """The kernel cannot start on this machine whatever the submission (it said so before any student code
+    ran): the engine, numpy or IPython does not import in it. Grading the class stops with this message."""
+
+    def __init__(self, reason: str, engine: str, log: str = "") -> None:
+        self.reason, self.engine = reason, engine
+        said = f"\nThe kernel's output ends with:\n{log[-1500:].rstrip()}" if log.strip() else ""
+        super().__init__(
+            f"the sandboxed kernel cannot start, whatever the submission, so no submission was graded: it "
+            f"{reason}.\n"
+            f"The kernel runs {sys.executable} -s in the sandbox with a clean environment (no PYTHONPATH, no user "
+            f"site-packages) and loads autodiff_lab from {engine}, the copy this grader imported. Install numpy, "
+            f"IPython and the engine's other dependencies into that Python's environment ({sys.prefix}), not only "
+            f"on PYTHONPATH or in ~/.local, and make them and the engine readable by other users; then grade "
+            f"again.{said}", log)
 
 
 def load_arrays(data: bytes, max_bytes: int) -> dict[str, np.ndarray]:
@@ -224,6 +246,7 @@ class Sandbox:
         self.files = files
         self.uid = 61000 + slot
         self.forbidden = list(forbidden)
+        self.engine = ""                       # the engine's folder, which the kernel loads (set by start)
         self.output = bytearray()
         self.output_dropped = 0
         self.cgroups: cgroups.Plan = []
@@ -243,13 +266,23 @@ class Sandbox:
         self.close()
 
     def start(self, timeout: float = 60.0) -> None:
+        """Start the kernel and wait until it is ready. Raises SandboxError (KernelBroken when the kernel says
+        it cannot start), having cleaned up."""
+        try:
+            self._start(timeout)
+        except BaseException:
+            self.close()
+            raise
+
+    def _start(self, timeout: float) -> None:
         sweep_stale()
         self._scratch = tempfile.mkdtemp(prefix=f"{SCRATCH_PREFIX}{os.getpid()}-")
         cmd_r, self._cmd_w = os.pipe()
         self._reply_r, reply_w = os.pipe()
         out_r, out_w = os.pipe()
         os.set_blocking(self._cmd_w, False)    # requests are written under a deadline: see _send
-        kernel_args = [str(cmd_r), str(reply_w), json.dumps(self.forbidden)]
+        self.engine = isolation.engine_dir()    # the kernel loads the grader's own engine (kernel.Engine)
+        kernel_args = [str(cmd_r), str(reply_w), json.dumps(self.forbidden), self.engine]
         env = {
             "PATH": "/usr/local/bin:/usr/bin:/bin", "LANG": "C.UTF-8", "TERM": "dumb",
             "MPLBACKEND": "Agg", "MPLCONFIGDIR": "/tmp/.matplotlib", "IPYTHONDIR": "/tmp/.ipython",
@@ -271,12 +304,22 @@ class Sandbox:
         if config is not None:
             self._hand_over(config)
         try:
-            self._read_reply(time.monotonic() + timeout)
+            first = self._read_reply(time.monotonic() + timeout)
         except _Late as err:
-            raise SandboxError(f"the sandboxed kernel did not start within {timeout:g} s") from err
+            raise SandboxError(f"the sandboxed kernel did not start within {timeout:g} s", self._log()) from err
         except KernelDied as err:
-            raise SandboxError(f"the sandboxed kernel failed to start: {err.reason}") from err
+            raise SandboxError(f"the sandboxed kernel failed to start: {err.reason}", self._log()) from err
+        if first.get("event") == "broken":      # no student code has run: what it says is the kernel's own
+            try:
+                self.proc.wait(timeout=self.limits.interrupt_grace)
+            except subprocess.TimeoutExpired:
+                pass
+            self._drain.join(timeout=1)
+            raise KernelBroken(str(first.get("reason"))[:2000], self.engine, self._log())
         self._start_clock()
+
+    def _log(self) -> str:
+        return self.output.decode("utf-8", errors="replace")
 
     def _start_plain(self, kernel_args: list, env: dict) -> tuple[list, dict]:
         """Weakest level: no namespaces, so the kernel runs as a child of the grader with rlimits only."""
