@@ -12,6 +12,7 @@ from collections.abc import Callable
 import numpy as np
 
 SIZES = [784, 256, 256, 10]
+DTYPES = ("float64", "float32")
 BATCH = 128
 LR = 0.01
 LOOP = 5  # steps timed back to back in each round, as in a training loop (bench/README.md)

@@ -1,6 +1,6 @@
 """`make bench`: how fast autodiff_lab is next to its references, all in one run, printed as markdown tables.
 
-    python bench/run.py                    # everything (a few minutes)
+    python bench/run.py                    # everything (about four minutes)
     python bench/run.py --quick            # one round of each: do the benchmarks run? (times mean little)
     python bench/run.py --only mlp scalar  # some workloads
     python bench/run.py --blas-threads 1   # pin numpy's BLAS to one thread (steadier on a busy machine)
@@ -13,10 +13,12 @@ from __future__ import annotations
 
 import argparse
 import os
+import statistics
 import sys
 from collections.abc import Callable
 from pathlib import Path
 
+MLP_PROCESSES = 5
 WORKLOADS = ("mlp", "tracing", "scalar", "jacobians", "memory", "digits")
 THREAD_VARIABLES = ("OPENBLAS_NUM_THREADS", "OMP_NUM_THREADS", "MKL_NUM_THREADS")
 # glibc's malloc returns freed memory at the top of its heap to the system and moves its mmap threshold as it
@@ -34,18 +36,22 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--blas-threads", type=int, metavar="N", help="threads for numpy's BLAS")
     parser.add_argument("--system-malloc", action="store_true",
                         help="keep glibc malloc's adaptive thresholds (noisier: see bench/README.md)")
+    parser.add_argument("--mlp-worker", action="store_true", help=argparse.SUPPRESS)  # run_mlp's processes
     args = parser.parse_args(argv)
     env = dict(os.environ)
     if args.blas_threads:
         env.update(dict.fromkeys(THREAD_VARIABLES, str(args.blas_threads)))
     if not args.system_malloc:
         env.update(MALLOC_SETTINGS)
-    if env != os.environ:
+    if env != os.environ and not args.mlp_worker:  # a worker inherits its parent's settings
         # the BLAS reads its thread count when numpy is imported, malloc its thresholds when the process
         # starts: start again with them set
         os.execve(sys.executable, [sys.executable, *sys.argv], env)
 
     sys.path.insert(0, str(Path(__file__).resolve().parent))
+    if args.mlp_worker:
+        mlp_worker(args.quick)
+        return 0
     import machine
 
     print("# autodiff_lab benchmarks\n")
@@ -65,33 +71,71 @@ def main(argv: list[str] | None = None) -> int:
 # ---------------------------------------------------------------------------------------------- workloads
 def run_mlp(quick: bool) -> list:
     """Each step is timed two ways: as one of LOOP steps run back to back after a full garbage collection (a
-    training loop; the target), and alone straight after one (cold caches and emptied free lists)."""
+    training loop; the target) and alone straight after one (cold caches and emptied free lists). The whole
+    comparison runs in MLP_PROCESSES fresh processes, one after another, and the tables give the median:
+    each process draws its own memory layout, which moves the ratio more than anything the rounds within
+    one process see (bench/README.md, "One process or several")."""
+    import json
+    import subprocess
+
     import mlp_step
-    from timing import best_times, format_seconds
+    from timing import format_seconds
 
     print("## 1. MLP training step (784-256-256-10, batch 128, ReLU, softmax cross-entropy, SGD)\n")
+    processes = 1 if quick else MLP_PROCESSES
+    runs = []
+    for i in range(processes):
+        print(f"MLP step: process {i + 1} of {processes}...", file=sys.stderr, flush=True)
+        worker = [sys.executable, __file__, "--mlp-worker"] + (["--quick"] if quick else [])
+        done = subprocess.run(worker, capture_output=True, text=True)
+        if done.returncode:
+            raise RuntimeError(f"the MLP step's process {i + 1} failed:\n{done.stderr}")
+        runs.append(json.loads(done.stdout))
+    if processes > 1:
+        print(f"Medians over {processes} processes; in brackets, the lowest and highest ratio of one process.\n")
     rows, verdicts = [], []
-    for dtype in ("float64", "float32"):
+    for dtype in mlp_step.DTYPES:
+        for name in mlp_step.IMPLEMENTATIONS:
+            if runs[0][dtype]["loop"][name] is None:
+                rows.append([dtype, name, "not installed", "", "", ""])
+                continue
+            cells = [dtype, name]
+            for way in ("loop", "alone"):
+                ratios = [run[dtype][way][name] / run[dtype][way][mlp_step.REFERENCE] for run in runs]
+                cells += [format_seconds(statistics.median(run[dtype][way][name] for run in runs)),
+                          median_and_range(ratios, spread=name != mlp_step.REFERENCE)]
+            rows.append(cells)
+            if name == "autodiff_lab":
+                loop = statistics.median(run[dtype]["loop"][name] / run[dtype]["loop"][mlp_step.REFERENCE]
+                                         for run in runs)
+                verdicts.append((f"MLP step {dtype} <= 1.10x numpy, in a loop", round(loop, 2) <= 1.10,
+                                 f"{cells[3]}, alone {cells[5]}"))
+    print(table(["dtype", "implementation", f"step, {mlp_step.LOOP} in a row", "vs numpy by hand",
+                 "step alone, after gc", "vs numpy by hand"], rows))
+    return verdicts
+
+
+def mlp_worker(quick: bool) -> None:
+    """One process's share of run_mlp: the best times per step of every implementation, as JSON on stdout
+    ({dtype: {"loop" | "alone": {implementation: seconds, or None when not installed}}})."""
+    import json
+
+    import mlp_step
+    from timing import best_times
+
+    results = {}
+    for dtype in mlp_step.DTYPES:
         problem = mlp_step.problem(dtype)
         steps = available(mlp_step.IMPLEMENTATIONS, lambda make, problem=problem: make(*problem))
         present = {k: v for k, v in steps.items() if v is not None}
         mlp_step.check_agreement(present)
-        in_loop = best_times(present, rounds=1 if quick else 20, calls=1 if quick else mlp_step.LOOP)
-        alone = best_times(present, rounds=1 if quick else 40)
-        for name, step in steps.items():
-            if step is None:
-                rows.append([dtype, name, "not installed", "", "", ""])
-                continue
-            rows.append([dtype, name] + [
-                cell for best in (in_loop, alone)
-                for cell in (format_seconds(best[name]), f"{best[name] / best[mlp_step.REFERENCE]:.2f}x")
-            ])
-        ratio, cold = (best["autodiff_lab"] / best[mlp_step.REFERENCE] for best in (in_loop, alone))
-        verdicts.append((f"MLP step {dtype} <= 1.10x numpy, in a loop", ratio <= 1.10,
-                         f"{ratio:.2f}x (alone {cold:.2f}x)"))
-    print(table(["dtype", "implementation", f"step, {mlp_step.LOOP} in a row", "vs numpy by hand",
-                 "step alone, after gc", "vs numpy by hand"], rows))
-    return verdicts
+        results[dtype] = {
+            "loop": best_times(present, rounds=1 if quick else 10, calls=1 if quick else mlp_step.LOOP),
+            "alone": best_times(present, rounds=1 if quick else 20),
+        }
+        for times in results[dtype].values():
+            times.update({name: None for name, step in steps.items() if step is None})
+    print(json.dumps(results))
 
 
 def run_tracing(quick: bool) -> list:
@@ -208,6 +252,12 @@ def available(implementations: dict[str, Callable], build: Callable) -> dict[str
         except ImportError:
             built[name] = None
     return built
+
+
+def median_and_range(ratios: list[float], spread: bool = True) -> str:
+    """"1.08x (1.05 to 1.11)": the median ratio and, for more than one, the lowest and the highest."""
+    median = f"{statistics.median(ratios):.2f}x"
+    return f"{median} ({min(ratios):.2f} to {max(ratios):.2f})" if spread and len(ratios) > 1 else median
 
 
 def table(header: list[str], rows: list[list[str]]) -> str:

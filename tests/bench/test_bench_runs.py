@@ -20,3 +20,14 @@ def test_quick_bench_runs_every_workload_and_prints_the_targets():
     assert "quick run" in out
     # the run restarted itself with malloc's thresholds fixed (bench/README.md, "Page faults")
     assert "malloc   mmap threshold 32 MiB, trim threshold 256 MiB (fixed)" in out
+
+
+def test_the_mlp_table_gives_the_median_ratio_and_its_range():
+    sys.path.insert(0, str(BENCH))
+    try:
+        from run import median_and_range
+    finally:
+        sys.path.remove(str(BENCH))
+    assert median_and_range([1.2, 1.04, 1.08]) == "1.08x (1.04 to 1.20)"
+    assert median_and_range([1.0, 1.0], spread=False) == "1.00x"
+    assert median_and_range([1.13]) == "1.13x"  # one process: no range
