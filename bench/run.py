@@ -73,8 +73,8 @@ def run_mlp(quick: bool) -> list:
     """Each step is timed two ways: as one of LOOP steps run back to back after a full garbage collection (a
     training loop; the target) and alone straight after one (cold caches and emptied free lists). The whole
     comparison runs in MLP_PROCESSES fresh processes, one after another, and the tables give the median:
-    each process draws its own memory layout, which moves the ratio more than anything the rounds within
-    one process see (bench/README.md, "One process or several")."""
+    one process's ratio is a draw that moves from process to process (each has its own memory layout and
+    hash seed; bench/README.md, "One process or several")."""
     import json
     import subprocess
 
