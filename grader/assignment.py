@@ -1,13 +1,14 @@
 """An assignment as the grader sees it: the released template, and its parts with points and hidden probes
-read from the source notebook (never executed)."""
+read from the source notebook (never executed), their random inputs drawn under the term's input salt."""
 
 from __future__ import annotations
 
+import copy
 from dataclasses import dataclass, field
 from pathlib import Path
 
 from .config import REPO
-from .probes import Probe, parse_hidden
+from .probes import Probe, parse_hidden, salted
 from .structure import grade_id, nbgrader_meta, read_notebook
 
 
@@ -29,6 +30,7 @@ class Assignment:
     parts: list[Part]
     source_path: Path
     release_path: Path
+    salt: str = ""                # the input salt the probes' random inputs were drawn under ("" for none)
     _expected: dict = field(default_factory=dict, repr=False)
 
     @property
@@ -51,10 +53,36 @@ class Assignment:
             for i in range(len(part.probes)):
                 self.expected(part.grade_id, i)
 
+    def reference_notebook(self) -> dict:
+        """What a student with every answer right submits: the released notebook with the source's solutions."""
+        return reference_notebook(self.template, read_notebook(self.source_path))
+
+
+def reference_answers(source: dict) -> dict[str, str]:
+    """The solution cells of the source notebook without the solution markers: the reference answers."""
+    return {grade_id(c): "\n".join(line for line in c["source"].split("\n")
+                                   if "### BEGIN SOLUTION" not in line and "### END SOLUTION" not in line)
+            for c in source["cells"] if nbgrader_meta(c).get("solution")}
+
+
+def reference_notebook(template: dict, source: dict) -> dict:
+    """The released notebook `template` with the reference answers of `source` in its answer cells, its code
+    cells numbered as if run in order."""
+    nb, answers = copy.deepcopy(template), reference_answers(source)
+    count = 0
+    for cell in nb["cells"]:
+        if grade_id(cell) in answers:
+            cell["source"] = answers[grade_id(cell)]
+        if cell["cell_type"] == "code":
+            count += 1
+            cell["execution_count"] = count
+    return nb
+
 
 def load_assignment(assignment_id: str, solutions: Path = REPO / "solutions",
-                    released: Path = REPO / "assignments") -> Assignment:
-    """Read assignments/<id>/ (the template) and solutions/<id>/ (points and hidden tests)."""
+                    released: Path = REPO / "assignments", salt: str = "") -> Assignment:
+    """Read assignments/<id>/ (the template) and solutions/<id>/ (points and hidden tests), the hidden tests'
+    random inputs drawn under `salt` (probes.salted)."""
     source_dir, release_dir = solutions / assignment_id, released / assignment_id
     if not source_dir.is_dir():
         known = ", ".join(p.name for p in sorted(solutions.iterdir()) if p.is_dir())
@@ -73,6 +101,6 @@ def load_assignment(assignment_id: str, solutions: Path = REPO / "solutions",
             heading = cell["source"].lstrip().splitlines()[0].lstrip("# ").strip()
         if meta.get("grade") and cell["cell_type"] == "code":
             gid = grade_id(cell)
-            probes = parse_hidden(cell["source"], f"{notebooks[0].name}, cell {gid}")
+            probes = salted(parse_hidden(cell["source"], f"{notebooks[0].name}, cell {gid}"), salt)
             parts.append(Part(gid, float(meta.get("points", 0)), heading, probes))
-    return Assignment(assignment_id, name, template, parts, notebooks[0], release_dir / name)
+    return Assignment(assignment_id, name, template, parts, notebooks[0], release_dir / name, salt)

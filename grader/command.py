@@ -1,7 +1,7 @@
 """`autodiff-lab grade`: grade a class's notebooks in sandboxes and write grades, feedback and a summary.
 
     autodiff-lab grade a2_vjp --submissions course/submitted [--out grader/out] [--workers 2]
-                       [--cell-timeout 30] [--submission-timeout 300]
+                       [--cell-timeout 30] [--submission-timeout 300] [--input-salt 2026-fall]
     autodiff-lab grade --sample          the sample class shipped in grader/sample (what `make grade` runs)
 """
 
@@ -31,6 +31,9 @@ def register(subparsers) -> None:
     p.add_argument("--cell-timeout", type=float, help="seconds per cell (overrides the config)")
     p.add_argument("--submission-timeout", type=float,
                    help="seconds for a whole notebook, every cell and harvest together (overrides the config)")
+    p.add_argument("--input-salt", metavar="TEXT",
+                   help="draw the hidden tests' random inputs anew, e.g. one salt per term such as 2026-fall "
+                        "(overrides the config's Grader.input_salt)")
     p.add_argument("--pattern", help="regex with a group 'student' for LMS file names")
     p.add_argument("--force", action="store_true", help="grade every submission again, even unchanged ones")
     p.add_argument("--quiet", action="store_true", help="no progress bar")
@@ -51,6 +54,8 @@ def run(args: argparse.Namespace) -> int:
     else:
         wanted, submissions = [args.assignment], args.submissions
     overrides = {"Sandbox": sandbox_overrides(args)}
+    if args.input_salt is not None:
+        overrides["Grader"] = {"input_salt": args.input_salt}
     kwargs = {"pattern": args.pattern} if args.pattern else {}
     for assignment in wanted:
         try:
@@ -60,8 +65,9 @@ def run(args: argparse.Namespace) -> int:
             print(f"autodiff-lab grade: {err}", file=sys.stderr)
             return 1
         folder = report.out / report.assignment.id
+        salt = f", input salt {report.assignment.salt!r}" if report.assignment.salt else ""
         print(f"\n{report.assignment.id}: {len(report.results)} submissions ({report.graded} graded now) in "
-              f"{report.seconds:.1f} s, sandbox: {report.isolation}")
+              f"{report.seconds:.1f} s, sandbox: {report.isolation}{salt}")
         print(report.table())
         if report.isolation.startswith("rlimits"):
             print("WARNING: this machine offers no namespaces, so the sandbox had resource limits only: student code "

@@ -69,6 +69,18 @@ class Grader(Configurable):
     forbidden_modules = List(Unicode(), help="Top-level modules no submission may import.").tag(config=True)
     forbidden_functions = Dict(help="assignment -> engine functions it forbids (e.g. jacfwd).").tag(config=True)
     workers = Int(0, help="Submissions graded at once (0: one per CPU core).").tag(config=True)
+    input_salt = Unicode("", help="Draws the hidden tests' random inputs anew: set a new one each term (e.g. "
+                         "'2026-fall') so that last term's inputs are of no use. Empty: the inputs the source "
+                         "notebooks' seeds give.").tag(config=True)
+
+    @validate("input_salt")
+    def _printable(self, proposal):
+        """A salt is shown in messages and kept in the results: one line of printable text."""
+        value = proposal["value"]
+        if not value.isprintable() or len(value) > 100:
+            raise TraitError(f"Grader.input_salt must be one line of printable text (at most 100 characters), "
+                             f"not {value!r}")
+        return value
 
 
 def load_config(path: str | Path | None = None) -> Config:

@@ -37,3 +37,7 @@ c.Grader.forbidden_functions = {
     "a4_two_layer_net": ["grad", "value_and_grad", "vjp", "jacrev", "jacfwd"],
 }
 c.Grader.workers = 0                 # 0: one worker per CPU core
+
+# --- the hidden tests' random inputs: set a new salt each term (e.g. "2026-fall"); --input-salt overrides it.
+#     "" draws the inputs the source notebooks' seeds give (grader/README.md, "Fresh hidden inputs each term")
+c.Grader.input_salt = ""

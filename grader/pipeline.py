@@ -25,6 +25,7 @@ import itertools
 import json
 import os
 import shutil
+import sys
 import threading
 import time
 from dataclasses import dataclass
@@ -64,12 +65,15 @@ class ClassReport:
 
 def grade_class(assignment_id: str, submissions: str | Path, out: str | Path, *, workers: int = 0,
                 config_path: str | Path | None = None, overrides: dict | None = None, pattern: str = DEFAULT_PATTERN,
-                progress: bool = True, force: bool = False) -> ClassReport:
+                progress: bool = True, force: bool = False, check_reference: bool = True) -> ClassReport:
+    """Grade every submission of `assignment_id` under `submissions` into the course folder `out`. First the
+    reference solution is graded the same way (unless check_reference=False): if it loses a point, nothing
+    is graded and ReferenceFails says which part."""
     start = time.monotonic()
     config = load_config(config_path)
     sandbox, grader = load_settings(config, overrides)
     limits, isolation = sandbox.limits(), sandbox.level()
-    assignment = load_assignment(assignment_id)
+    assignment = load_assignment(assignment_id, salt=grader.input_salt)
     out = Path(out).resolve()
     folder = out / assignment.id
     for sub in ("results", "logs"):
@@ -82,6 +86,10 @@ def grade_class(assignment_id: str, submissions: str | Path, out: str | Path, *,
     cached = {} if force else {s.student: r for s in subs if (r := load_cached(folder, s, key))}
     todo = [s for s in subs if s.student not in cached]
     assignment.prepare()
+    grading = {"limits": limits, "isolation": isolation, "forbidden_modules": grader.forbidden_modules,
+               "forbidden_functions": forbidden}
+    if check_reference:
+        reference_passes(assignment, folder, key, grading, progress=progress, force=force)
     bar = Progress(len(subs), assignment.id, enabled=progress)
     results: dict[str, Result] = {}
     try:
@@ -95,8 +103,7 @@ def grade_class(assignment_id: str, submissions: str | Path, out: str | Path, *,
         def work(sub: Submission) -> Result:
             if not hasattr(local, "slot"):
                 local.slot = next(slots)
-            result = grade_safely(sub, assignment, limits=limits, isolation=isolation, slot=local.slot,
-                                  forbidden_modules=grader.forbidden_modules, forbidden_functions=forbidden)
+            result = grade_safely(sub, assignment, slot=local.slot, **grading)
             return with_file_policy(result, sub, grader.forbidden_modules)
 
         n = workers or grader.workers or os.cpu_count() or 1
@@ -125,6 +132,56 @@ def grade_class(assignment_id: str, submissions: str | Path, out: str | Path, *,
     write_csv(folder / "grades.csv", ordered, assignment)
     write_summary(folder, ordered, assignment, links)
     return ClassReport(assignment, ordered, out, time.monotonic() - start, len(todo), describe(isolation, limits))
+
+
+class ReferenceFails(RuntimeError):
+    """The reference solution loses points: grading the class would take points for right answers."""
+
+
+def reference_passes(assignment: Assignment, folder: Path, key: str, grading: dict, *, progress: bool = True,
+                     force: bool = False) -> None:
+    """Grade the reference solution (the source notebook's solution cells in the released notebook) in the same
+    sandbox, with the same limits and hidden inputs as the class, and raise ReferenceFails unless it gets full
+    marks: a hidden test whose inputs fall on a kink or a domain edge under this term's input salt would
+    otherwise fail right answers. A pass is remembered in <folder>/reference.json under the run's key."""
+    record = folder / "reference.json"
+    try:
+        if not force and json.loads(record.read_text()).get("key") == key:
+            return
+    except (OSError, ValueError):
+        pass
+    if progress:
+        print(f"{assignment.id}: grading the reference solution first...", file=sys.stderr, flush=True)
+    scratch = folder / "reference"
+    shutil.rmtree(scratch, ignore_errors=True)
+    scratch.mkdir(parents=True)
+    notebook = scratch / assignment.notebook
+    notebook.write_text(json.dumps(assignment.reference_notebook(), indent=1), encoding="utf-8")
+    result = grade_submission(Submission("reference", scratch, notebook), assignment, **grading)
+    if result.status != "ok" or result.score < result.max_score:
+        raise ReferenceFails(reference_failure(assignment, result))
+    record.write_text(json.dumps({"key": key, "seconds": round(result.seconds, 1)}))
+
+
+def reference_failure(assignment: Assignment, result: Result) -> str:
+    """What went wrong with the reference solution, for the instructor (full checker texts: no student sees it)."""
+    salt = f" with input salt {assignment.salt!r}" if assignment.salt else ""
+    lines = [f"the reference solution of {assignment.id} (the solution cells of {assignment.source_path.name}) "
+             f"is graded {result.status}, {result.score:g} of {result.max_score:g} points{salt}, so right answers "
+             f"would be graded wrong; no submission was graded."]
+    if result.failure:
+        lines.append(f"  Its run stopped: {result.failure['reason']}")
+    lines += [f"  Rule broken: {v['message']}" for v in result.violations]
+    for gid, part in result.parts.items():
+        if part["score"] < part["points"]:
+            failed = [f"{c['title']}: {c['text']}" for c in part["checks"] if not c["ok"]] or [part["note"]]
+            lines.append(f"  {gid} ({assignment.part(gid).title}):")
+            lines += [f"    - {clip(text, 600)}" for text in failed[:3]]
+            lines += [f"    - and {len(failed) - 3} more"] if len(failed) > 3 else []
+    lines.append("Choose another input salt (--input-salt), or fix that hidden test in the source notebook: keep its "
+                 "random inputs away from kinks and domain edges, e.g. {'uniform': (3, 4), 'low': 0.5, 'high': 2} "
+                 "for a logarithm.")
+    return "\n".join(lines)
 
 
 def describe(isolation, limits) -> str:
@@ -182,13 +239,14 @@ def with_file_policy(result: Result, sub: Submission, forbidden_modules: list[st
 
 
 def run_key(assignment: Assignment, limits, isolation: str, modules: list, functions: list) -> str:
-    """What a cached result depends on besides the submission: the assignment's notebooks, the limits and
-    policy, the grader's own code, and the engine's (the copy the grader imported: student code runs on it)."""
+    """What a cached result depends on besides the submission: the assignment's notebooks and input salt, the
+    limits and policy, the grader's own code, and the engine's (the copy the grader imported: student code
+    runs on it)."""
     h = hashlib.sha256()
     code = [*sorted(PACKAGE.rglob("*.py")), *sorted(Path(engine_dir()).rglob("*.py"))]
     for path in [assignment.source_path, assignment.release_path, *code]:
         h.update(path.read_bytes())
-    h.update(json.dumps([repr(limits), isolation, sorted(modules), sorted(functions)]).encode())
+    h.update(json.dumps([repr(limits), isolation, sorted(modules), sorted(functions), assignment.salt]).encode())
     return h.hexdigest()
 
 

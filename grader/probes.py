@@ -27,6 +27,7 @@ Input specs, in `args`: a float (that number), a shape tuple (standard normal en
 from __future__ import annotations
 
 import ast
+import copy
 import dataclasses
 import inspect
 import re
@@ -725,6 +726,21 @@ def parse_hidden(source: str, where: str = "") -> list[Probe]:
         except TypeError as err:
             raise HiddenTestError(f"{where}: grade.{call.func.attr}(...): {err}") from None
     return probes
+
+
+def salted(probes: list[Probe], salt: str) -> list[Probe]:
+    """The probes with their random inputs, cotangents and tangents drawn anew under `salt` (a term, say):
+    each seed becomes a hash of the salt and the seed, so last term's inputs are of no use to this term's
+    class, and one salt always draws the same inputs. Literal inputs (numbers, arrays) stay as written; an
+    empty salt changes nothing."""
+    if not salt:
+        return probes
+    drawn = []
+    for probe in probes:
+        probe = copy.copy(probe)
+        probe.seed = zlib.crc32(f"{salt}\0{probe.seed}".encode())
+        drawn.append(probe)
+    return drawn
 
 
 def _literal(node: ast.AST, where: str) -> Any:

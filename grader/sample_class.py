@@ -10,14 +10,14 @@ tests/grader/test_sample_class.py.
 
 from __future__ import annotations
 
-import copy
 import json
 import shutil
 import sys
 from pathlib import Path
 
+from .assignment import reference_notebook
 from .config import PACKAGE, REPO
-from .structure import grade_id, nbgrader_meta, read_notebook
+from .structure import grade_id, read_notebook
 
 SAMPLE = PACKAGE / "sample" / "submitted"
 
@@ -134,27 +134,12 @@ OTHERS = {
 }
 
 
-def reference_answers(source: dict) -> dict[str, str]:
-    """The solution cells of the source notebook without the solution markers: the reference answers."""
-    return {grade_id(c): "\n".join(line for line in c["source"].split("\n")
-                                   if "### BEGIN SOLUTION" not in line and "### END SOLUTION" not in line)
-            for c in source["cells"] if nbgrader_meta(c).get("solution")}
-
-
 def student_notebook(assignment: str, edits: list) -> tuple[str, str | bytes]:
     """(file name, contents) of a sample student's notebook."""
     name = f"{assignment}.ipynb"
-    template = read_notebook(REPO / "assignments" / assignment / name)
-    answers = reference_answers(read_notebook(REPO / "solutions" / assignment / name))
-    nb = copy.deepcopy(template)
-    for cell in nb["cells"]:
-        if grade_id(cell) in answers:
-            cell["source"] = answers[grade_id(cell)]
-    count = 0
-    for cell in nb["cells"]:
-        if cell["cell_type"] == "code":
-            count += 1
-            cell["execution_count"] = count
+    nb = reference_notebook(read_notebook(REPO / "assignments" / assignment / name),
+                            read_notebook(REPO / "solutions" / assignment / name))
+    count = sum(cell["cell_type"] == "code" for cell in nb["cells"])
     corrupt = False
     for edit in edits:
         kind, args = edit[0], edit[1:]

@@ -15,6 +15,7 @@ def grade(assignment, submissions, out, **kw):
 
     kw.setdefault("workers", 2)
     kw.setdefault("progress", False)
+    kw.setdefault("check_reference", False)  # the sample fixture checks it, once per assignment
     return grade_class(assignment, submissions, out, overrides={"Sandbox": {"cell_timeout": CELL_TIMEOUT}}, **kw)
 
 
@@ -34,4 +35,5 @@ def grade_quickly():
 def sample(tmp_path_factory):
     """{assignment: ClassReport} for every assignment of the sample class, graded into one course folder."""
     out = tmp_path_factory.mktemp("course")
-    return {a: grade(a, SAMPLE, out) for a in ("a2_vjp", "a1_backprop", "a3_forward_mode", "a4_two_layer_net")}
+    return {a: grade(a, SAMPLE, out, check_reference=True)
+            for a in ("a2_vjp", "a1_backprop", "a3_forward_mode", "a4_two_layer_net")}
