@@ -75,11 +75,12 @@ class Grader(Configurable):
 
     @validate("input_salt")
     def _printable(self, proposal):
-        """A salt is shown in messages and kept in the results: one line of printable text."""
+        """A salt is shown in messages and kept in the results: one line of printable text, without spaces at
+        its ends (which would draw other inputs than the salt a person reads)."""
         value = proposal["value"]
-        if not value.isprintable() or len(value) > 100:
-            raise TraitError(f"Grader.input_salt must be one line of printable text (at most 100 characters), "
-                             f"not {value!r}")
+        if not value.isprintable() or len(value) > 100 or value != value.strip():
+            raise TraitError(f"Grader.input_salt must be one line of printable text (at most 100 characters, no "
+                             f"spaces at either end), not {value!r}")
         return value
 
 

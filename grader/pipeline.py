@@ -88,11 +88,11 @@ def grade_class(assignment_id: str, submissions: str | Path, out: str | Path, *,
     assignment.prepare()
     grading = {"limits": limits, "isolation": isolation, "forbidden_modules": grader.forbidden_modules,
                "forbidden_functions": forbidden}
-    if check_reference:
-        reference_passes(assignment, folder, key, grading, progress=progress, force=force)
     bar = Progress(len(subs), assignment.id, enabled=progress)
     results: dict[str, Result] = {}
     try:
+        if check_reference:
+            reference_passes(assignment, folder, key, grading, progress=progress, force=force)
         for r in cached.values():
             results[r.student] = r
             writer.record(r)
@@ -152,12 +152,15 @@ def reference_passes(assignment: Assignment, folder: Path, key: str, grading: di
         pass
     if progress:
         print(f"{assignment.id}: grading the reference solution first...", file=sys.stderr, flush=True)
-    scratch = folder / "reference"
+    scratch = folder / "reference"     # removed again: the solutions do not stay in the course folder
     shutil.rmtree(scratch, ignore_errors=True)
     scratch.mkdir(parents=True)
-    notebook = scratch / assignment.notebook
-    notebook.write_text(json.dumps(assignment.reference_notebook(), indent=1), encoding="utf-8")
-    result = grade_submission(Submission("reference", scratch, notebook), assignment, **grading)
+    try:
+        notebook = scratch / assignment.notebook
+        notebook.write_text(json.dumps(assignment.reference_notebook(), indent=1), encoding="utf-8")
+        result = grade_submission(Submission("reference", scratch, notebook), assignment, **grading)
+    finally:
+        shutil.rmtree(scratch, ignore_errors=True)
     if result.status != "ok" or result.score < result.max_score:
         raise ReferenceFails(reference_failure(assignment, result))
     record.write_text(json.dumps({"key": key, "seconds": round(result.seconds, 1)}))
@@ -165,10 +168,10 @@ def reference_passes(assignment: Assignment, folder: Path, key: str, grading: di
 
 def reference_failure(assignment: Assignment, result: Result) -> str:
     """What went wrong with the reference solution, for the instructor (full checker texts: no student sees it)."""
-    salt = f" with input salt {assignment.salt!r}" if assignment.salt else ""
+    salt = f"input salt {assignment.salt!r}" if assignment.salt else "no input salt (the source's own seeds)"
     lines = [f"the reference solution of {assignment.id} (the solution cells of {assignment.source_path.name}) "
-             f"is graded {result.status}, {result.score:g} of {result.max_score:g} points{salt}, so right answers "
-             f"would be graded wrong; no submission was graded."]
+             f"is graded {result.status}, {result.score:g} of {result.max_score:g} points with {salt}, so right "
+             f"answers would be graded wrong; no submission was graded."]
     if result.failure:
         lines.append(f"  Its run stopped: {result.failure['reason']}")
     lines += [f"  Rule broken: {v['message']}" for v in result.violations]

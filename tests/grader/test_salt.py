@@ -1,6 +1,7 @@
 """The input salt (fresh hidden inputs each term) and the reference solution checked before the class."""
 
 import json
+import zlib
 
 import numpy as np
 import pytest
@@ -8,10 +9,11 @@ import pytest
 from autodiff_lab.cli import main
 from grader import pipeline
 from grader.assignment import load_assignment
-from grader.config import load_config, load_settings
-from grader.probes import parse_hidden, salted
+from grader.config import DEFAULT_CONFIG, load_config, load_settings
+from grader.probes import make_input, parse_hidden, salted
 from grader.release import assignment_ids
 from grader.sample_class import student_notebook
+from grader.structure import grade_id, read_notebook
 
 HIDDEN = """### BEGIN HIDDEN TESTS
 grade.vjp(my_multiply, "multiply", args=[(3, 1), {"array": [[1.5, -2.0, 0.25]]}])
@@ -39,11 +41,20 @@ def test_a_salt_draws_new_random_inputs_and_keeps_literal_ones():
 
 
 def test_no_salt_keeps_todays_inputs_bit_for_bit():
-    plain = parse_hidden(HIDDEN)
-    assert salted(plain, "") is plain
-    unsalted = load_assignment("a2_vjp")
-    assert [p.seed for part in unsalted.parts for p in part.probes] == \
-        [p.seed for part in load_assignment("a2_vjp", salt="").parts for p in part.probes]
+    multiply, add = salted(parse_hidden(HIDDEN), "")
+    todays_seed = zlib.crc32(repr(("vjp", "my_multiply", "multiply", multiply.args, {})).encode())
+    rng = np.random.default_rng(todays_seed)
+    np.testing.assert_array_equal(multiply._values()[0], make_input((3, 1), rng))
+    np.testing.assert_array_equal(multiply.cotangent(), np.random.default_rng(todays_seed + 1).normal(size=(3, 3)))
+    np.testing.assert_array_equal(add._values()[1], make_input((4,), np.random.default_rng(7)))
+
+
+@pytest.mark.parametrize("assignment_id", assignment_ids())
+def test_no_salt_draws_what_the_source_notebooks_hidden_tests_draw(assignment_id):
+    assignment = load_assignment(assignment_id, salt="")
+    source = {grade_id(c): c["source"] for c in read_notebook(assignment.source_path)["cells"]}
+    for part in assignment.parts:
+        assert [p.seed for p in part.probes] == [p.seed for p in parse_hidden(source[part.grade_id])]
 
 
 def test_the_salt_is_part_of_the_cache_key():
@@ -97,14 +108,39 @@ def test_a_reference_that_loses_points_stops_the_class_before_anyone_is_graded(t
     assert not list((out / "a2_vjp" / "results").glob("*.json"))
     assert not (out / "a2_vjp" / "grades.csv").exists()
     assert not (out / "feedback").exists()
+    assert gradebook_students(out, "a2_vjp") == set()
+    assert not (out / "a2_vjp" / "reference").exists() and not (out / "a2_vjp" / "reference.json").exists()
 
 
-@pytest.mark.parametrize("salt", ["two\nlines", "x" * 101, "\x1b[31m"])
-def test_a_salt_that_is_not_one_printable_line_is_a_clear_error(salt, tmp_path, capsys):
-    code = main(["grade", "a1_backprop", "--submissions", str(tmp_path), "--out", str(tmp_path / "out"),
-                 "--input-salt", salt])
+def gradebook_students(out, assignment):
+    from nbgrader.api import Gradebook
+
+    with Gradebook(f"sqlite:///{out / 'gradebook.db'}", course_id="autodiff_lab") as gb:
+        return {s.student.id for s in gb.assignment_submissions(assignment)}
+
+
+@pytest.mark.parametrize("salt", ["two\nlines", "x" * 101, "\x1b[31m", "2026-fall "])
+@pytest.mark.parametrize("where", ["flag", "config"])
+def test_a_salt_that_is_not_one_printable_line_is_a_clear_error(salt, where, tmp_path, capsys):
+    given = ["--input-salt", salt] if where == "flag" else ["--config", str(config_with_salt(tmp_path, salt))]
+    code = main(["grade", "a1_backprop", "--submissions", str(tmp_path), "--out", str(tmp_path / "out"), *given])
     assert code == 1
     assert "Grader.input_salt must be one line of printable text" in capsys.readouterr().err
+    assert not (tmp_path / "out").exists()
+
+
+def config_with_salt(folder, salt):
+    """A copy of the grader's config that sets Grader.input_salt."""
+    path = folder / "nbgrader_config.py"
+    path.write_text(f"{DEFAULT_CONFIG.read_text()}\nc.Grader.input_salt = {salt!r}\n")
+    return path
+
+
+def test_the_config_sets_the_salt_and_the_flag_overrides_it(tmp_path):
+    config = load_config(config_with_salt(tmp_path, "2026-fall"))
+    assert load_settings(config)[1].input_salt == "2026-fall"
+    assert load_settings(config, {"Grader": {"input_salt": "2027-spring"}})[1].input_salt == "2027-spring"
+    assert load_settings(load_config())[1].input_salt == ""     # the shipped config: no salt
 
 
 def test_grading_under_a_salt_says_so_and_checks_the_reference_first(tmp_path, capsys, sample_dir):
@@ -114,7 +150,14 @@ def test_grading_under_a_salt_says_so_and_checks_the_reference_first(tmp_path, c
     printed = capsys.readouterr()
     assert "input salt '2026-fall'" in printed.out and "ada      ok                  10 / 10" in printed.out
     assert "a1_backprop: grading the reference solution first" in printed.err
-    assert (out / "a1_backprop" / "reference.json").is_file()
+    folder = out / "a1_backprop"
+    assert (folder / "reference.json").is_file()
+    assert not (folder / "reference").exists()           # the solutions do not stay in the course folder
+    students = {"ada", "dee"}                            # the class, and nothing else in any output
+    assert {p.stem for p in (folder / "results").glob("*.json")} == students
+    assert {line.split(",")[0] for line in (folder / "grades.csv").read_text().splitlines()[1:]} == students
+    assert {p.name for p in (out / "feedback").iterdir()} == students == gradebook_students(out, "a1_backprop")
+    assert "reference" not in (folder / "summary.html").read_text()
 
 
 def test_a_reference_graded_anything_but_ok_stops_the_class_too(tmp_path, monkeypatch):
