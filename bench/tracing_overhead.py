@@ -13,6 +13,14 @@ SIZE = 16
 REPEATS = 250
 OPS = 4 * REPEATS  # tanh, *, +, sin
 
+# The target, 4 µs per op, was set on the issue's machine, where the gradient by hand in numpy took 0.94 µs
+# per op. On a shared VM the speed of the host moves by a third or more from hour to hour, while an engine's
+# ratio to numpy by hand stays put (bench/README.md, "Tracing overhead"), so the target is judged as that
+# ratio, measured side by side: at most 4 / 0.94 = 4.26x numpy by hand.
+TARGET_US_PER_OP = 4.0
+ISSUE_HAND_US_PER_OP = 0.94
+TARGET_RATIO = TARGET_US_PER_OP / ISSUE_HAND_US_PER_OP
+
 _rng = np.random.default_rng(0)
 X0 = _rng.normal(size=SIZE)
 A = _rng.uniform(0.5, 1.0, size=SIZE)
