@@ -27,10 +27,22 @@ def main(argv: list[str] | None = None) -> int:
             subparsers.add_parser(name, help=f"(unavailable: {err})")
             continue
         module.register(subparsers)
-    args = parser.parse_args(argv)
+    args, unknown = parser.parse_known_args(argv)
+    if unknown:
+        parser.error(f"unrecognized arguments: {' '.join(unknown)}" + _hint_for_dash(unknown))
     if not hasattr(args, "run"):
         parser.error(f"'{args.command}' is unavailable here; reinstall the project with `make install`")
     return args.run(args) or 0
+
+
+def _hint_for_dash(unknown: list[str]) -> str:
+    """argparse reads every argument that starts with '-' as an option, so an expression such as "-a*b" ends up
+    among the unknown options; say how to pass it."""
+    value = next((u for u in unknown if u.startswith("-") and not u.lstrip("-").replace("-", "_").isidentifier()), None)
+    if value is None:
+        return ""
+    return (f". {value!r} starts with '-', so it was read as an option: give it last, after -- "
+            f"(... -- \"{value}\"), or with a space in it (\"{value[0]} {value[1:]}\")")
 
 
 if __name__ == "__main__":

@@ -128,6 +128,14 @@ def test_an_expression_starting_with_minus_goes_last_after_a_double_dash(capsys,
     assert "needs a space in it (\"-a * b\") or must come last, after --" in " ".join(capsys.readouterr().out.split())
     assert main(["draw", "--at", "a=1", "b=2", "-o", str(tmp_path / "g.svg"), "--table", "--", "-a*b"]) == 0
     assert re.search(r"y\s+= v₂\s+= -2$", capsys.readouterr().out, re.M)
+    with pytest.raises(SystemExit) as exit_info:  # given first, it reads as an option: the error says what to do
+        main(["draw", "-a*b", "--at", "a=1", "b=2"])
+    assert exit_info.value.code == 2
+    error = capsys.readouterr().err
+    assert "unrecognized arguments: -a*b. '-a*b' starts with '-'" in error and 'after -- (... -- "-a*b")' in error
+    with pytest.raises(SystemExit):
+        main(["draw", "a*b", "--colour", "red"])
+    assert "starts with '-'" not in capsys.readouterr().err  # a mistyped option gets argparse's plain message
 
 
 def test_the_output_is_never_named_like_an_input(capsys, tmp_path):
