@@ -56,7 +56,8 @@ def is_array(x: Any) -> bool:
 
 def _lookup(x: Any) -> ModuleType | None:
     """Ask array-api-compat (slow) for the namespace of x's type, once per type; None: not an array."""
-    is_arr = not isinstance(x, (int, float, complex)) and array_api_compat.is_array_api_obj(x)
+    # a class is never an array, though a dtype such as numpy.float64 has __array_namespace__ too
+    is_arr = not isinstance(x, (int, float, complex, type)) and array_api_compat.is_array_api_obj(x)
     xp = _namespace_of_type[type(x)] = _namespace_for(x) if is_arr else None
     return xp
 

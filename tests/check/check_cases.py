@@ -16,11 +16,11 @@ import autodiff_lab.numpy as anp
 from autodiff_lab.check import random_inputs
 from autodiff_lab.numpy import shapes as shape_functions
 
-# the primitives of BRIEF.md ("Engine facts"); getitem is x[idx]
+# the primitives the engine's issue lists (getitem is x[idx]), and astype and untake (getitem's VJP)
 PRIMITIVES = (
     "add subtract multiply divide negative power exp log sin cos tanh sigmoid relu abs sqrt maximum where "
     "logaddexp matmul dot sum mean max reshape transpose broadcast_to expand_dims squeeze concatenate stack "
-    "getitem logsumexp softmax log_softmax"
+    "getitem untake logsumexp softmax log_softmax astype"
 ).split()
 
 
@@ -200,6 +200,19 @@ def getitem_call(draw):
     return Call(anp.getitem, (_array(draw, shape), index))
 
 
+@st.composite
+def untake_call(draw):
+    """untake(v, index, shape): v scattered (repeated indices adding up) into zeros of `shape` at `index`."""
+    x, index = draw(getitem_call()).args
+    return Call(anp.untake, (_array(draw, np.shape(x[index])), index, x.shape))
+
+
+@st.composite
+def astype_call(draw):
+    """A cast to float64 (the finite differences run in float64, so a narrower cast would only add rounding)."""
+    return Call(anp.astype, (_array(draw, draw(shapes)), np.float64))
+
+
 CASES = {
     "add": binary(anp.add),
     "subtract": binary(anp.subtract),
@@ -232,6 +245,8 @@ CASES = {
     "concatenate": join_call(anp.concatenate),
     "stack": join_call(anp.stack),
     "getitem": getitem_call(),
+    "untake": untake_call(),
+    "astype": astype_call(),
     "logsumexp": softmax_like(anp.logsumexp),
     "softmax": softmax_like(anp.softmax),
     "log_softmax": softmax_like(anp.log_softmax),

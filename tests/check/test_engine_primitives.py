@@ -27,7 +27,9 @@ def test_second_order_derivatives_match_finite_differences(name, data):
     assert report.details  # it did check something
 
 
-STRICT = [name for name in PRIMITIVES if name != "getitem"]  # numpy-style indices are not all valid there
+# numpy-style indices are not all valid there, it has no scatter-add for untake, and its astype takes only its
+# own dtypes
+STRICT = [name for name in PRIMITIVES if name not in ("getitem", "untake", "astype")]
 
 
 @pytest.mark.parametrize("name", STRICT)

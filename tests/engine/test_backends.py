@@ -253,3 +253,11 @@ def test_numpy_namespace_creation_matches_compat_and_still_checks_devices(name, 
             np.testing.assert_array_equal(got, expected)
     with pytest.raises(ValueError, match="Unsupported device"):
         ours(*args, device="gpu")
+
+
+def test_a_dtype_is_not_an_array():
+    """numpy.float64 (the class) has __array_namespace__ like an array; asking it for a namespace would fail."""
+    from autodiff_lab.backend import is_array
+
+    assert not is_array(np.float64) and not is_array(np.dtype("float32"))
+    assert is_array(np.ones(2)) and is_array(xps.ones(2))
