@@ -15,7 +15,7 @@ OPS = 4 * REPEATS  # tanh, *, +, sin
 
 # The target, 4 µs per op, was set on the issue's machine, where the gradient by hand in numpy took 0.94 µs
 # per op. On a shared VM the speed of the host moves by a third or more from hour to hour, while an engine's
-# ratio to numpy by hand stays put (bench/README.md, "Tracing overhead"), so the target is judged as that
+# ratio to numpy by hand stays put (bench/README.md, "Tracing overhead: why a ratio"), so the target is judged as that
 # ratio, measured side by side: at most 4 / 0.94 = 4.26x numpy by hand.
 TARGET_US_PER_OP = 4.0
 ISSUE_HAND_US_PER_OP = 0.94
