@@ -31,23 +31,30 @@ import copy
 import dataclasses
 import inspect
 import re
+import textwrap
 import zlib
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any, ClassVar
+from typing import Any, ClassVar
 
 import numpy as np
 
 from .sandbox import functions
 from .sandbox import harvest as harvest_module
-
-if TYPE_CHECKING:
-    from autodiff_lab.check import CheckReport
+from .student_text import (
+    MAX_CHECK,
+    Vouched,
+    clip,
+    describe_returned,
+    error_types,
+    identifiers,
+    student_error,
+    student_report,
+    vouched,
+    word_text,
+)
 
 BEGIN_HIDDEN, END_HIDDEN = "### BEGIN HIDDEN TESTS", "### END HIDDEN TESTS"
 RTOL, ATOL = 1e-5, 1e-7
-MAX_QUOTE = 1000           # characters of a student's text (a value, keys, a message) that a verdict quotes
-MAX_ERROR = 400            # characters of an exception raised by student code: room for the engine's shape hints
-MAX_CHECK = 4 * MAX_QUOTE  # characters of a whole verdict: the report around the quotes
 
 
 class HiddenTestError(ValueError):
@@ -73,77 +80,6 @@ class Check:
 
     def to_dict(self) -> dict:
         return dataclasses.asdict(self)
-
-
-# ------------------------------------------------------------------------------------------- student text
-def clip(text: Any, limit: int = MAX_QUOTE) -> str:
-    """`text` as a string of at most `limit` characters, saying how many were cut, that UTF-8 can encode (a
-    lone surrogate from the kernel's JSON becomes '?'): student text is copied into results, feedback pages
-    and notebooks, and must neither bloat nor break them."""
-    text = str(text)
-    cut = len(text) - limit
-    text = text[:limit].encode("utf-8", "replace").decode("utf-8")
-    return f"{text}… ({cut} characters cut)" if cut > 0 else text
-
-
-_NUMBER = r"[-+]?(?:\d*\.\d+|\d+)(?:[eE][-+]?\d+)?"
-_NUMBER_RUN = re.compile(rf"{_NUMBER}(?:[\s,;\[\]]+{_NUMBER}){{3,}}")        # four numbers or more in a row
-_PRECISE_NUMBER = re.compile(r"[-+]?(?:\d*\.\d+(?:[eE][-+]?\d+)?|\d+[eE][-+]?\d+|\d{5,})")
-_ENTRY = r"[-+]?(?:(?:\d+\.?\d*|\.\d+)(?:[eE][-+]?\d+)?|nan|inf|\.\.\.)"   # as numpy prints them: 3. 1e-05 nan
-_NUMBER_LIST = re.compile(rf"(?<![\w)\]])\[[\s,;\[]*{_ENTRY}(?:[\s,;\[\]]+{_ENTRY})*[\s,;\]]*\]")  # not x[3]
-_HIDDEN_RUN = re.compile(r"…(?:[\s,;\[\]]+…)+")
-
-
-def hide_numbers(text: str) -> str:
-    """`text` with lists of numbers, runs of numbers and precise numbers (decimals, exponents, five digits or
-    more) replaced by '…': a shape such as (3, 4) or an index such as arrays[0] stays, the entries of an input
-    array go, and so do short lists such as labels [3, 1, 2]."""
-    text = _NUMBER_RUN.sub("…", _NUMBER_LIST.sub("[…]", text))
-    return _HIDDEN_RUN.sub("…", _PRECISE_NUMBER.sub("…", text))
-
-
-def quote(text: Any) -> str:
-    """What student code returned, as a verdict quotes it: clipped, with numbers hidden (its code has seen
-    the hidden inputs, and could spell them out)."""
-    return hide_numbers(clip(text))
-
-
-def student_error(error: Any) -> str:
-    """What student code raised during a harvest ("Type: message"), as a verdict quotes it: the type and the
-    first line of the message, short and with numbers hidden, since the message may quote the hidden inputs."""
-    kind, colon, message = (str(error)[:MAX_QUOTE].strip().splitlines() or [""])[0].partition(": ")
-    return clip(hide_numbers(kind[:80] + colon + message), MAX_ERROR)
-
-
-def student_report(report: CheckReport) -> str:
-    """autodiff_lab.check's report as a student may read it (str(report) is the instructor's): the worst
-    entry's index and sizes of errors to two digits, but no value computed from the hidden inputs. Neither
-    the expected entry nor the returned one is shown: a function that returns its hidden input would read it
-    there, and a NaN put at an index of its choice would read the expected entry at that index."""
-    rows = [(label, _REDACTED_ROWS[label](report) if label in _REDACTED_ROWS else text)
-            for label, text in report.rows()]
-    width = max((len(label) for label, _ in rows), default=0)
-    return "\n".join([report.title] + [f"  {label:<{width}}  {text}" for label, text in rows])
-
-
-def _worst_entry(report: CheckReport) -> str:
-    where = f"index {report.worst_index}"
-    if report.expected_value is None or report.got_value is None:
-        return where
-    off = abs(report.got_value - report.expected_value)
-    return f"{where}, off by {_rough(off)}" if np.isfinite(off) else where
-
-
-def _rough(x: float | None) -> str:
-    """Two significant digits: how large an error is, never enough to rebuild a value to the tolerance."""
-    return "-" if x is None else f"{x:.2g}"
-
-
-_REDACTED_ROWS = {   # the rows of CheckReport.rows() that quote values, by label
-    "difference": lambda r: (f"max abs {_rough(r.max_abs_error)}, max rel {_rough(r.max_rel_error)} "
-                             f"(allowed: rtol {r.rtol:g}, atol {r.atol:g})"),
-    "worst entry": _worst_entry,
-}
 
 
 # ---------------------------------------------------------------------------------------------------- inputs
@@ -267,8 +203,21 @@ class Probe:
             return f"argument {i}"
 
     def describe(self) -> str:
+        """Which check: the function and its inputs (their shapes; scalars to four digits) and options, so a
+        student can tell the input sets of a function apart."""
         shapes = [_describe_value(v) for v in self._values()]
-        return f"{self.student_label} on inputs {', '.join(shapes)}" if shapes else self.student_label
+        options = ", ".join(f"{k}={v!r}" for k, v in self.kwargs.items())
+        text = f"{self.student_label} on inputs {', '.join(shapes)}" if shapes else self.student_label
+        return f"{text} with {options}" if options else text
+
+    def vouched(self, expected: Any = ()) -> Vouched:
+        """What this check's texts may show of what the student's code sent (student_text.Vouched): the
+        numbers of its input specs and options, the shapes of `expected`, the names of its hidden test and
+        reference."""
+        names = identifiers(f"{self.student} {self.ref} {getattr(self, 'expr', '')}")
+        if self.ref:
+            names |= set(inspect.signature(self.reference).parameters)
+        return vouched([self.args, self.kwargs], expected, names)
 
     @property
     def student_label(self) -> str:
@@ -282,10 +231,13 @@ class Probe:
     def compare(self, expected: Any, got: Any, what: str, argnum: int | None = None, title: str = "") -> Check:
         from autodiff_lab.check import compare
 
-        label = title or (f"{what} for {self.arg_name(argnum)}" if argnum is not None else what)
-        report = compare(as_array(expected), got, what=what, name=self.student_label, argnum=argnum,
+        label = title or f"{self.describe()}: " + (f"{what} for {self.arg_name(argnum)}" if argnum is not None
+                                                   else what)
+        expected = as_array(expected)
+        report = compare(expected, got, what=what, name=self.student_label, argnum=argnum,
                          rtol=self.rtol, atol=self.atol, kind=self.kind, check_dtype=False)
-        return Check(bool(report.ok), label, student_report(report), _jsonable(report.to_dict()))
+        return Check(bool(report.ok), label, student_report(report, self.vouched(expected)),
+                     _jsonable(report.to_dict()))
 
     # -- the interface the pipeline uses
     def inputs(self) -> tuple[list[dict], dict[str, np.ndarray]]:
@@ -307,12 +259,16 @@ class Probe:
         if not isinstance(entry, dict) or ("value" not in entry and "error" not in entry):
             return [Check(False, self.describe(), "no answer came back (the notebook stopped before this "
                                                   "part, or the answer is missing)")]
-        if "error" in entry:
-            return [Check(False, self.describe(), f"{self.student_label} raised {student_error(entry['error'])}")]
+        if "error" in entry:   # the instructor's results keep the message; the student reads what is vouched
+            error = student_error(entry["error"], self.vouched(expected))
+            return [Check(False, self.describe(), f"{self.student_label} raised {error}",
+                          {"error": clip(entry["error"])})]
         try:
             return self.verdicts(expected, entry["value"])
         except _Malformed as err:
-            return [Check(False, self.describe(), f"{self.student_label} returned {quote(err)}")]
+            returned = err.student_text(self.vouched(expected))
+            return [Check(False, self.describe(), f"{self.student_label} returned {returned}",
+                          {"returned": err.instructor_text()})]
 
     def verdicts(self, expected: Any, got: Any) -> list[Check]:
         raise NotImplementedError
@@ -325,10 +281,26 @@ class Probe:
 
 
 class _Malformed(Exception):
-    """What came back does not have the structure the exercise asks for."""
+    """What came back does not have the structure the exercise asks for. `text`: the grader's own words; or
+    `expected`, what the exercise asks for, and `got`, what came back instead (described to the student only
+    as the grader can vouch for it; `what` names the part, "the cotangents")."""
+
+    def __init__(self, text: str = "", *, got: Any = None, expected: str = "", what: str = "") -> None:
+        super().__init__(text or expected)
+        self.text, self.got, self.expected, self.what = text, got, expected, what
+
+    def student_text(self, v: Vouched) -> str:
+        if self.text:
+            return self.text
+        return f"{self.what + ' as ' if self.what else ''}{describe_returned(self.got, v)}; expected {self.expected}"
+
+    def instructor_text(self) -> str:
+        return self.text or clip(f"{self.what + ' as ' if self.what else ''}{_describe_value(self.got)}")
 
 
 def _describe_value(v: Any) -> str:
+    """An input as a check's title shows it, or what came back as the instructor's results show it (keys and
+    class names included: never to a student, see student_text.describe_returned)."""
     if isinstance(v, np.ndarray):
         return f"an array of shape {v.shape}" if v.dtype.kind == "f" else f"labels of shape {v.shape}"
     if isinstance(v, dict):
@@ -354,7 +326,7 @@ def _jsonable(d: Any) -> Any:
 
 def _pair(got: Any, what: str) -> tuple[Any, Any]:
     if not (isinstance(got, list) and len(got) == 2):
-        raise _Malformed(f"{clip(_describe_value(got))}; expected a pair {what}")
+        raise _Malformed(got=got, expected=f"a pair {what}")
     return got[0], got[1]
 
 
@@ -362,10 +334,9 @@ def _like(got: Any, expected: Any, what: str) -> Any:
     """`got` checked to have `expected`'s structure (dict keys, list length)."""
     if isinstance(expected, dict):
         if not isinstance(got, dict) or set(got) != set(expected):
-            keys = sorted(got) if isinstance(got, dict) else _describe_value(got)
-            raise _Malformed(f"{what} with keys {clip(keys)}; expected keys {sorted(expected)}")
+            raise _Malformed(got=got, what=what, expected=f"a dict with keys {', '.join(sorted(expected))}")
     elif isinstance(expected, list) and not (isinstance(got, list) and len(got) == len(expected)):
-        raise _Malformed(f"{what} as {clip(_describe_value(got))}; expected a list of {len(expected)}")
+        raise _Malformed(got=got, what=what, expected=f"a list of {len(expected)}")
     return got
 
 
@@ -509,14 +480,14 @@ class NoJacobian(VJP):
         checks = super().judge(expected, harvested, seconds)
         entry = harvested.get("out", {})
         if isinstance(entry, dict) and "error" in entry:
-            error = student_error(entry["error"])
-            raised = error.partition(" raised ")[2] or error  # the engine wraps a rule's error in a RuleError
-            kind = raised.partition(":")[0]     # numpy's allocation failure is an _ArrayMemoryError
+            kinds = error_types(entry["error"])   # a rule's error inside the harvest's: numpy's _ArrayMemoryError
             hint = ("it ran out of memory: a VJP rule must never build the Jacobian"
-                    if "MemoryError" in kind else
+                    if any("MemoryError" in k for k in kinds) else
                     f"it did not finish within {self.time_limit:g} s: a VJP rule must cost about as much as "
-                    "the function itself" if "KeyboardInterrupt" in kind else f"it raised {error}")
-            return [Check(False, self.describe(), f"{self.student_label} on a large input: {hint}")]
+                    "the function itself" if "KeyboardInterrupt" in kinds else
+                    f"it raised {student_error(entry['error'], self.vouched(expected))}")
+            return [Check(False, self.describe(), f"{self.student_label} on a large input: {hint}",
+                          {"error": clip(entry["error"])})]
         return checks
 
 
@@ -585,7 +556,7 @@ class DualNumbers(Probe):
 
     def verdicts(self, expected, got):
         if not isinstance(got, list) or len(got) != len(expected[1]):
-            raise _Malformed(clip(_describe_value(got)))
+            raise _Malformed(got=got, expected=f"a list of {len(expected[1])} (primal, tangent) pairs")
         checks = []
         for i, (pair, exp) in enumerate(zip(got, expected[1])):
             primal, tangent = _pair(pair, "(primal, tangent)")
@@ -642,9 +613,17 @@ class Exact(Probe):
         label = f"{self.student}({', '.join(map(repr, self._values()))})"
         if isinstance(expected, str):
             ok = isinstance(got, str) and got == expected
-            text = "correct" if ok else f"returned {quote(repr(got))}, expected {expected!r}"
-            return [Check(ok, label, f"{label}: {text}")]
+            word = word_text(got, self.words() | {expected})
+            text = "correct" if ok else f"returned {word}, expected {expected!r}"
+            return [Check(ok, label, f"{label}: {text}", None if ok else {"returned": clip(repr(got))})]
         return [self.compare(expected, got, "answer", title=label)]
+
+    def words(self) -> set[str]:
+        """The words the exercise accepts: the string constants of the reference function's code."""
+        tree = ast.parse(textwrap.dedent(inspect.getsource(self.reference)))
+        docstrings = {ast.get_docstring(node) for node in ast.walk(tree) if isinstance(node, ast.FunctionDef)}
+        return {node.value for node in ast.walk(tree)
+                if isinstance(node, ast.Constant) and isinstance(node.value, str)} - docstrings
 
     def describe(self) -> str:
         return f"{self.student}({', '.join(map(repr, self._values()))})"
@@ -670,11 +649,17 @@ class Accuracy(Probe):
     def verdicts(self, expected, got):
         names = ("W1", "b1", "W2", "b2")
         if not isinstance(got, dict) or not set(names) <= set(got):
-            raise _Malformed(f"{clip(_describe_value(got))}; expected a dict with W1, b1, W2, b2")
+            raise _Malformed(got=got, expected="a dict with W1, b1, W2, b2")
         try:
             accuracy = functions.test_accuracy({k: np.asarray(got[k], dtype=float) for k in names})
         except (ValueError, TypeError) as err:
-            return [Check(False, "test accuracy", f"the trained parameters do not fit the network: {quote(err)}")]
+            need = str(err).partition("; got ")[0]     # the shapes the network needs, in the grader's words
+            if not need.startswith("they must have shapes"):    # numpy's words: they could quote the values
+                need = "they must be arrays of numbers"
+            v = vouched(specs=[int(n) for n in re.findall(r"\d+", need)], names=names)
+            got_text = ", ".join(f"{k}: {describe_returned(got[k], v)}" for k in names)
+            return [Check(False, "test accuracy", f"the trained parameters do not fit the network: {need}; got "
+                          f"{got_text}", {"error": clip(err)})]
         ok = bool(np.isfinite(accuracy) and accuracy >= expected)
         text = f"test accuracy {accuracy:.3f} ({'at least' if ok else 'below'} the required {expected:.2f})"
         return [Check(ok, "test accuracy", text, {"accuracy": accuracy, "required": expected})]
