@@ -1,7 +1,7 @@
 """`autodiff-lab grade`: grade a class's notebooks in sandboxes and write grades, feedback and a summary.
 
     autodiff-lab grade a2_vjp --submissions course/submitted [--out grader/out] [--workers 2]
-                       [--cell-timeout 30] [--submission-timeout 300] [--input-salt 2026-fall]
+                       [--cell-timeout 30] [--submission-timeout 300] [--input-salt 2026-fall] [--prune]
     autodiff-lab grade --sample          the sample class shipped in grader/sample (what `make grade` runs)
 """
 
@@ -36,6 +36,9 @@ def register(subparsers) -> None:
                         "(overrides the config's Grader.input_salt)")
     p.add_argument("--pattern", help="regex with a group 'student' for LMS file names")
     p.add_argument("--force", action="store_true", help="grade every submission again, even unchanged ones")
+    p.add_argument("--prune", action="store_true",
+                   help="drop students of the course who are not among these submissions (their automatic results; "
+                        "manual grades and comments in the gradebook are kept); without it such a run stops")
     p.add_argument("--quiet", action="store_true", help="no progress bar")
     p.add_argument("--sample", action="store_true", help="grade the sample class in grader/sample")
     p.set_defaults(run=run)
@@ -44,6 +47,7 @@ def register(subparsers) -> None:
 def run(args: argparse.Namespace) -> int:
     from .pipeline import grade_class
     from .release import assignment_ids
+    from .summary import identical_answers
 
     if args.sample:
         wanted = [args.assignment] if args.assignment else [a for a in assignment_ids() if any(SAMPLE.glob(f"*/{a}"))]
@@ -60,7 +64,8 @@ def run(args: argparse.Namespace) -> int:
     for assignment in wanted:
         try:
             report = grade_class(assignment, submissions, args.out, workers=args.workers, config_path=args.config,
-                                 overrides=overrides, progress=not args.quiet, force=args.force, **kwargs)
+                                 overrides=overrides, progress=not args.quiet, force=args.force, prune=args.prune,
+                                 **kwargs)
         except (ValueError, FileNotFoundError, RuntimeError) as err:
             print(f"autodiff-lab grade: {err}", file=sys.stderr)
             return 1
@@ -69,6 +74,18 @@ def run(args: argparse.Namespace) -> int:
         print(f"\n{report.assignment.id}: {len(report.results)} submissions ({report.graded} graded now) in "
               f"{report.seconds:.1f} s, sandbox: {report.isolation}{salt}")
         print(report.table())
+        print(f"entries: {len(report.entries)} found, {len(report.in_rows)} in the {len(report.results)} rows "
+              "written" + (" (a row lists a student's extra copies beside the one graded)"
+                           if len(report.results) < len(report.in_rows) else ""))
+        for group in identical_answers(report.results, report.assignment):
+            print(f"identical answers: {', '.join(group)}")
+        if report.pruned:
+            print(f"pruned (--prune): {len(report.pruned)} student(s) without a submission: "
+                  f"{', '.join(report.pruned[:20])}{' ...' if len(report.pruned) > 20 else ''}")
+        if report.kept:
+            print(f"kept in the gradebook (they hold manual grades or comments): {', '.join(report.kept)}")
+        if report.backup:
+            print(f"gradebook backup (before this run): {report.backup}")
         if report.isolation.startswith("rlimits"):
             print("WARNING: this machine offers no namespaces, so the sandbox had resource limits only: student code "
                   "could read what the grader's user can read (solutions, the gradebook). Grade as root, or where "
@@ -76,6 +93,10 @@ def run(args: argparse.Namespace) -> int:
         print(f"grades: {folder / 'grades.csv'}\nsummary: {folder / 'summary.html'}\n"
               f"feedback: {report.out / 'feedback'}/<student>/{report.assignment.id}/\n"
               f"gradebook: {report.out / 'gradebook.db'}")
+        if report.lost:
+            print(f"autodiff-lab grade: {len(report.lost)} entries found are in no row (or in two); this is a bug "
+                  f"of the grader, please report it: {', '.join(report.lost)}", file=sys.stderr)
+            return 1
     return 0
 
 

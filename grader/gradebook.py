@@ -1,11 +1,18 @@
 """The nbgrader gradebook, written by one writer only (the pipeline's main thread; workers never open it),
 so concurrent grading cannot corrupt it. Formgrader, `nbgrader export` and the feedback commands then work on
-it as on any nbgrader course."""
+it as on any nbgrader course.
+
+What a person entered in it is never overwritten or deleted: a run writes automatic scores only (a manual
+score, extra credit or comment stays), a gradebook submission holding any of them is never removed (not even
+with --prune), and the gradebook is copied to <out>/backups/ before each run (the last BACKUPS_KEPT)."""
 
 from __future__ import annotations
 
 import os
+import sqlite3
 import warnings
+from contextlib import closing
+from datetime import datetime, timezone
 from pathlib import Path
 
 from traitlets.config import Config
@@ -13,6 +20,8 @@ from traitlets.config import Config
 from .assignment import Assignment
 from .release import differences, generate
 from .runner import Result
+
+BACKUPS_KEPT = 20
 
 COURSE_CONFIG = """# Written by `autodiff-lab grade`: nbgrader's own commands (formgrader, export) work in this folder.
 c = get_config()  # noqa: F821
@@ -83,16 +92,87 @@ class GradebookWriter:
         submitted = gb.find_submission_notebook(notebook, a.id, result.student)
         for gid, part in result.parts.items():
             grade = gb.find_grade(gid, notebook, a.id, result.student)
+            verdict_changed = grade.auto_score != part["score"]
             grade.auto_score = part["score"]
-            grade.needs_manual_grade = result.status == "needs-manual-grade"
+            if grade.manual_score is None:
+                grade.needs_manual_grade = result.status == "needs-manual-grade"
+            elif verdict_changed:     # a person graded an earlier verdict: flag it for a look, keep their score
+                grade.needs_manual_grade = True
         submitted.flagged = result.status != "ok"
         gb.db.commit()
 
-    def forget_others(self, students: set[str]) -> None:
-        """Remove submissions of this assignment by students who are no longer among the submissions."""
+    def forget_others(self, students: set[str]) -> tuple[list[str], list[str]]:
+        """Remove this assignment's submissions by students not in `students`, except those holding anything a
+        person entered (removing a submission deletes its grades and comments): those are kept. Returns the
+        students (removed, kept)."""
+        removed, kept = [], []
         for sub in list(self.gb.assignment_submissions(self.assignment.id)):
-            if sub.student.id not in students:
-                self.gb.remove_submission(self.assignment.id, sub.student.id)
+            student = sub.student.id
+            if student in students:
+                continue
+            if entered_by_hand(sub):
+                kept.append(student)
+            else:
+                self.gb.remove_submission(self.assignment.id, student)
+                removed.append(student)
+        return sorted(removed), sorted(kept)
 
     def close(self) -> None:
         self.gb.close()
+
+
+def entered_by_hand(submission) -> bool:
+    """Whether a gradebook submission holds a manual score, extra credit or a manual comment."""
+    notebooks = submission.notebooks
+    return any(g.manual_score is not None or g.extra_credit is not None for nb in notebooks for g in nb.grades) \
+        or any((c.manual_comment or "").strip() for nb in notebooks for c in nb.comments)
+
+
+AUTOMATIC_ONLY = """
+SELECT s.student_id FROM submitted_assignment s JOIN assignment a ON s.assignment_id = a.id WHERE a.name = ?
+AND NOT EXISTS (SELECT 1 FROM submitted_notebook n JOIN grade g ON g.notebook_id = n.id WHERE n.assignment_id = s.id
+                AND (g.manual_score IS NOT NULL OR g.extra_credit IS NOT NULL))
+AND NOT EXISTS (SELECT 1 FROM submitted_notebook n JOIN comment c ON c.notebook_id = n.id WHERE n.assignment_id = s.id
+                AND TRIM(COALESCE(c.manual_comment, '')) != '')
+"""     # the submissions of an assignment that hold nothing a person entered (entered_by_hand, in SQL)
+
+
+def course_students(out: Path, assignment: str) -> set[str]:
+    """The students of `assignment` with something in the course folder that --prune would remove: results,
+    logs, feedback, autograded copies, gradebook submissions holding nothing entered by hand (those are never
+    removed, so they do not stop a run). Read only; the gradebook is opened read-only."""
+    folder = out / assignment
+    found = {p.stem for p in (folder / "results").glob("*.json")} | {p.stem for p in (folder / "logs").glob("*.txt")}
+    found |= {p.parent.name for kind in ("feedback", "autograded") for p in (out / kind).glob(f"*/{assignment}")}
+    db = out / "gradebook.db"
+    if db.is_file():
+        try:
+            with closing(sqlite3.connect(f"{db.as_uri()}?mode=ro", uri=True)) as conn:
+                found |= {row[0] for row in conn.execute(AUTOMATIC_ONLY, (assignment,))}
+        except sqlite3.OperationalError:   # a gradebook without nbgrader's tables holds no submissions
+            pass
+    return found
+
+
+def backup_gradebook(out: Path, keep: int = BACKUPS_KEPT) -> Path | None:
+    """Copy <out>/gradebook.db (sqlite3's online backup: consistent even if formgrader has it open) to
+    <out>/backups/gradebook-<UTC time>.db and keep the newest `keep` copies. None when there is no gradebook."""
+    db = out / "gradebook.db"
+    if not db.is_file():
+        return None
+    folder = out / "backups"
+    dest = folder / f"gradebook-{datetime.now(timezone.utc).strftime('%Y%m%dT%H%M%S.%fZ')}.db"
+    tmp = dest.with_name(dest.name + ".tmp")
+    try:
+        folder.mkdir(exist_ok=True)
+        tmp.unlink(missing_ok=True)
+        with closing(sqlite3.connect(f"{db.as_uri()}?mode=ro", uri=True)) as src, closing(sqlite3.connect(tmp)) as dst:
+            src.backup(dst)
+        os.replace(tmp, dest)
+    except (OSError, sqlite3.Error) as err:
+        tmp.unlink(missing_ok=True)
+        raise RuntimeError(f"could not back up the gradebook to {folder} ({err}); nothing was changed. Free space "
+                           "there (or fix its permissions) and run again") from None
+    for old in sorted(folder.glob("gradebook-*.db"))[:-keep]:
+        old.unlink()
+    return dest

@@ -28,14 +28,15 @@ import shutil
 import sys
 import threading
 import time
-from dataclasses import dataclass
+from collections import Counter
+from dataclasses import dataclass, field
 from pathlib import Path
 
 from .assignment import Assignment, load_assignment
 from .collect import DEFAULT_PATTERN, Submission, collect
 from .config import PACKAGE, load_config, load_settings
 from .feedback import write_autograded, write_feedback
-from .gradebook import GradebookWriter
+from .gradebook import GradebookWriter, backup_gradebook, course_students
 from .probes import clip
 from .progress import Progress
 from .runner import SEVERITY_ORDER, Result, grade_submission
@@ -54,6 +55,16 @@ class ClassReport:
     seconds: float
     graded: int          # graded in this run (the others came from the cache)
     isolation: str
+    entries: list[str] = field(default_factory=list)   # every entry found in the submissions
+    in_rows: list[str] = field(default_factory=list)   # the entries the rows written account for (the same)
+    pruned: list[str] = field(default_factory=list)    # students dropped from the course (prune=True)
+    kept: list[str] = field(default_factory=list)      # of those, gradebook submissions kept for manual grades
+    backup: Path | None = None                         # the gradebook as it was before this run
+
+    @property
+    def lost(self) -> list[str]:
+        """Entries found but in no row, or in two (always empty: the run fails otherwise)."""
+        return sorted((Counter(self.entries) - Counter(self.in_rows)) + (Counter(self.in_rows) - Counter(self.entries)))
 
     def table(self) -> str:
         """The class table: student, status, score."""
@@ -65,10 +76,14 @@ class ClassReport:
 
 def grade_class(assignment_id: str, submissions: str | Path, out: str | Path, *, workers: int = 0,
                 config_path: str | Path | None = None, overrides: dict | None = None, pattern: str = DEFAULT_PATTERN,
-                progress: bool = True, force: bool = False, check_reference: bool = True) -> ClassReport:
+                progress: bool = True, force: bool = False, check_reference: bool = True,
+                prune: bool = False) -> ClassReport:
     """Grade every submission of `assignment_id` under `submissions` into the course folder `out`. First the
     reference solution is graded the same way (unless check_reference=False): if it loses a point, nothing
-    is graded and ReferenceFails says which part."""
+    is graded and ReferenceFails says which part. No submissions at all is an error; students of the course
+    missing from `submissions` stop the run before anything changes (WouldDropStudents) unless `prune`, which
+    removes their automatic outputs but never a gradebook submission holding a manual grade or comment. The
+    gradebook is backed up first (<out>/backups)."""
     start = time.monotonic()
     config = load_config(config_path)
     sandbox, grader = load_settings(config, overrides)
@@ -76,11 +91,18 @@ def grade_class(assignment_id: str, submissions: str | Path, out: str | Path, *,
     assignment = load_assignment(assignment_id, salt=grader.input_salt)
     out = Path(out).resolve()
     folder = out / assignment.id
+    subs = collect(Path(submissions), assignment.id, assignment.notebook, folder / "collected", pattern=pattern,
+                   max_bytes=limits.disk)
+    if not subs.entries:
+        raise ValueError(f"no submissions found in {submissions}: nothing to grade (expected a folder per student, "
+                         f"{assignment.id}/ folders in them, or notebooks named after their students)")
+    dropped = sorted(course_students(out, assignment.id) - {s.student for s in subs})
+    if dropped and not prune:
+        raise WouldDropStudents(would_drop(dropped, assignment.id, submissions, out))
+    backup = backup_gradebook(out)
     for sub in ("results", "logs"):
         (folder / sub).mkdir(parents=True, exist_ok=True)
     writer = GradebookWriter(out, assignment, config)
-    subs = collect(Path(submissions), assignment.id, assignment.notebook, folder / "collected", pattern=pattern,
-                   max_bytes=limits.disk)
     forbidden = grader.forbidden_functions.get(assignment.id, [])
     key = run_key(assignment, limits, isolation.value, grader.forbidden_modules, forbidden)
     cached = {} if force else {s.student: r for s in subs if (r := load_cached(folder, s, key))}
@@ -104,7 +126,7 @@ def grade_class(assignment_id: str, submissions: str | Path, out: str | Path, *,
             if not hasattr(local, "slot"):
                 local.slot = next(slots)
             result = grade_safely(sub, assignment, slot=local.slot, **grading)
-            return with_file_policy(result, sub, grader.forbidden_modules)
+            return with_violations(with_file_policy(result, sub, grader.forbidden_modules), sub.violations)
 
         n = workers or grader.workers or os.cpu_count() or 1
         with concurrent.futures.ThreadPoolExecutor(max_workers=n, thread_name_prefix="grader") as pool:
@@ -118,20 +140,36 @@ def grade_class(assignment_id: str, submissions: str | Path, out: str | Path, *,
                 for f in futures:
                     f.cancel()
                 raise
-        writer.forget_others({s.student for s in subs})
+        removed, kept = writer.forget_others({s.student for s in subs}) if prune else ([], [])
     finally:
         writer.close()
     ordered = [results[s.student] for s in subs]
-    forget_others(out, assignment.id, {s.student for s in subs})
+    if prune:
+        forget_others(out, assignment.id, {s.student for s in subs})
     links = {}
     for r in ordered:
         page = write_feedback(out, r, assignment)
         write_autograded(out, r, assignment)
         links[r.student] = os.path.relpath(page, folder)
         (folder / "logs" / f"{r.student}.txt").write_text(r.log, encoding="utf-8", errors="replace")
-    write_csv(folder / "grades.csv", ordered, assignment)
-    write_summary(folder, ordered, assignment, links)
-    return ClassReport(assignment, ordered, out, time.monotonic() - start, len(todo), describe(isolation, limits))
+    rows = write_csv(folder / "grades.csv", ordered, assignment)
+    write_summary(folder, ordered, assignment, links, entries=len(subs.entries))
+    by_student = {s.student: s for s in subs}
+    return ClassReport(assignment, ordered, out, time.monotonic() - start, len(todo), describe(isolation, limits),
+                       entries=subs.entries, in_rows=[e for row in rows for e in by_student[row].entries],
+                       pruned=dropped if prune else [], kept=kept, backup=backup)
+
+
+class WouldDropStudents(RuntimeError):
+    """The run would drop students already graded in the course (their submissions are not among these)."""
+
+
+def would_drop(students: list[str], assignment: str, submissions, out: Path) -> str:
+    names = ", ".join(students[:8]) + (f" and {len(students) - 8} more" if len(students) > 8 else "")
+    return (f"{len(students)} student(s) graded for {assignment} in {out} have no submission in {submissions}: "
+            f"{names}. Nothing was changed. Check --submissions and --out; to remove them from this course on "
+            "purpose, run again with --prune (their automatic results go; manual grades and comments in the "
+            "gradebook stay).")
 
 
 class ReferenceFails(RuntimeError):
@@ -229,16 +267,20 @@ def keep(result: Result, folder: Path, key: str, writer: GradebookWriter, assign
         return failed
 
 
+def with_violations(result: Result, found: list) -> Result:
+    """The result with `found` (Violations) added to its violations, and its status the most serious."""
+    result.violations += [v.to_dict() for v in found]
+    statuses = {result.status} | {v.severity for v in found}
+    result.status = next(s for s in SEVERITY_ORDER if s in statuses)
+    return result
+
+
 def with_file_policy(result: Result, sub: Submission, forbidden_modules: list[str]) -> Result:
     """The result with the policy on the files shipped beside the notebook (structure.policy_of_files) added
     to its violations and status."""
     if sub.folder is None or sub.notebook is None or result.status == "invalid":
         return result
-    found = [v.to_dict() for v in policy_of_files(sub.folder, sub.notebook, forbidden_modules)]
-    result.violations += found
-    statuses = {result.status} | {v["severity"] for v in found}
-    result.status = next(s for s in SEVERITY_ORDER if s in statuses)
-    return result
+    return with_violations(result, policy_of_files(sub.folder, sub.notebook, forbidden_modules))
 
 
 def run_key(assignment: Assignment, limits, isolation: str, modules: list, functions: list) -> str:
@@ -277,7 +319,8 @@ def save(folder: Path, result: Result, key: str) -> None:
 
 
 def forget_others(out: Path, assignment: str, students: set[str]) -> None:
-    """Drop the results, logs and feedback of students who are no longer among the submissions."""
+    """Drop the results, logs, feedback and autograded copies (automatic outputs, all regenerated by a run) of
+    students who are no longer among the submissions: only with prune=True."""
     for kind in ("results", "logs"):
         for path in (out / assignment / kind).glob("*.*"):
             if path.stem not in students:
