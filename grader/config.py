@@ -67,11 +67,33 @@ class Grader(Configurable):
     """Policy and parallelism."""
 
     forbidden_modules = List(Unicode(), help="Top-level modules no submission may import.").tag(config=True)
-    forbidden_functions = Dict(help="assignment -> engine functions it forbids (e.g. jacfwd).").tag(config=True)
+    forbidden_functions = Dict(help="assignment -> engine names its answer cells may not use: derivative makers "
+                               "such as grad, vjp, numerical_grad, .vjps (grader/answer_policy.py).").tag(config=True)
+    allowed_functions = Dict(help="assignment -> {answer cell grade_id: forbidden engine names that cell may use "
+                             "all the same}, e.g. {'a3_forward_mode': {'jacobian_fwd': ['jvp']}}.").tag(config=True)
+    own_rules = Dict(help="assignment -> answer cells (grade_ids) whose Value rules must build Value(..., "
+                      "local_grads=...) themselves rather than use Value's arithmetic.").tag(config=True)
     workers = Int(0, help="Submissions graded at once (0: one per CPU core).").tag(config=True)
     input_salt = Unicode("", help="Draws the hidden tests' random inputs anew: set a new one each term (e.g. "
                          "'2026-fall') so that last term's inputs are of no use. Empty: the inputs the source "
                          "notebooks' seeds give.").tag(config=True)
+
+    @validate("forbidden_functions", "allowed_functions", "own_rules")
+    def _per_assignment(self, proposal):
+        """{assignment: [names]}, or {assignment: {cell: [names]}} for allowed_functions: a misspelt layout would
+        otherwise silently forbid or allow nothing."""
+        name, value = proposal["trait"].name, proposal["value"]
+        example = {"forbidden_functions": "{'a2_vjp': ['grad', 'vjp']}", "own_rules": "{'a1_backprop': ['mul_div']}",
+                   "allowed_functions": "{'a3_forward_mode': {'jacobian_fwd': ['jvp']}}"}[name]
+        for assignment, entry in value.items():
+            cells = entry if name == "allowed_functions" else {"": entry}
+            if not isinstance(assignment, str) or not isinstance(cells, dict) or not all(
+                    isinstance(cell, str) and isinstance(names, (list, tuple))
+                    and all(isinstance(n, str) and n.isidentifier() for n in names) for cell, names in cells.items()):
+                raise TraitError(f"Grader.{name} maps each assignment to "
+                                 f"{'a dict of answer cell -> list of names' if cells is entry else 'a list of names'}"
+                                 f", e.g. {example}; the entry for {assignment!r} is {entry!r}")
+        return value
 
     @validate("input_salt")
     def _printable(self, proposal):

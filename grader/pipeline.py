@@ -32,6 +32,7 @@ from collections import Counter
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from .answer_policy import cell_settings
 from .assignment import Assignment, load_assignment
 from .collect import DEFAULT_PATTERN, Submission, collect
 from .config import PACKAGE, load_config, load_settings
@@ -89,6 +90,7 @@ def grade_class(assignment_id: str, submissions: str | Path, out: str | Path, *,
     sandbox, grader = load_settings(config, overrides)
     limits, isolation = sandbox.limits(), sandbox.level()
     assignment = load_assignment(assignment_id, salt=grader.input_salt)
+    cells = cell_settings(assignment.id, assignment.template, grader.allowed_functions, grader.own_rules)
     out = Path(out).resolve()
     folder = out / assignment.id
     subs = collect(Path(submissions), assignment.id, assignment.notebook, folder / "collected", pattern=pattern,
@@ -104,12 +106,12 @@ def grade_class(assignment_id: str, submissions: str | Path, out: str | Path, *,
         (folder / sub).mkdir(parents=True, exist_ok=True)
     writer = GradebookWriter(out, assignment, config)
     forbidden = grader.forbidden_functions.get(assignment.id, [])
-    key = run_key(assignment, limits, isolation.value, grader.forbidden_modules, forbidden)
+    key = run_key(assignment, limits, isolation.value, grader.forbidden_modules, forbidden, cells)
     cached = {} if force else {s.student: r for s in subs if (r := load_cached(folder, s, key))}
     todo = [s for s in subs if s.student not in cached]
     assignment.prepare()
     grading = {"limits": limits, "isolation": isolation, "forbidden_modules": grader.forbidden_modules,
-               "forbidden_functions": forbidden}
+               "forbidden_functions": forbidden, **cells}
     bar = Progress(len(subs), assignment.id, enabled=progress)
     results: dict[str, Result] = {}
     try:
@@ -283,7 +285,8 @@ def with_file_policy(result: Result, sub: Submission, forbidden_modules: list[st
     return with_violations(result, policy_of_files(sub.folder, sub.notebook, forbidden_modules))
 
 
-def run_key(assignment: Assignment, limits, isolation: str, modules: list, functions: list) -> str:
+def run_key(assignment: Assignment, limits, isolation: str, modules: list, functions: list,
+            cells: dict | None = None) -> str:
     """What a cached result depends on besides the submission: the assignment's notebooks and input salt, the
     limits and policy, the grader's own code, and the engine's (the copy the grader imported: student code
     runs on it)."""
@@ -292,6 +295,7 @@ def run_key(assignment: Assignment, limits, isolation: str, modules: list, funct
     for path in [assignment.source_path, assignment.release_path, *code]:
         h.update(path.read_bytes())
     h.update(json.dumps([repr(limits), isolation, sorted(modules), sorted(functions), assignment.salt]).encode())
+    h.update(json.dumps(cells or {}, sort_keys=True).encode())     # per-cell policy (answer_policy.cell_settings)
     return h.hexdigest()
 
 

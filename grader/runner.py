@@ -68,7 +68,11 @@ class Run:
 
 
 def grade_submission(sub: Submission, assignment: Assignment, *, limits: Limits, isolation: Isolation,
-                     forbidden_modules: list[str], forbidden_functions: list[str], slot: int = 0) -> Result:
+                     forbidden_modules: list[str], forbidden_functions: list[str], slot: int = 0,
+                     allowed_functions: dict | None = None, own_rules: list[str] | None = None) -> Result:
+    """Grade one submission. `forbidden_functions`: the engine's functions this assignment forbids, except
+    those `allowed_functions` names per answer cell ({grade_id: [names]}); `own_rules`: the answer cells
+    whose Value rules must not reuse the engine's Value arithmetic."""
     start = time.monotonic()
     result = Result(sub.student, assignment.id, "ok", 0.0, assignment.max_score, {}, isolation=isolation.value,
                     fingerprint=sub.fingerprint, graded_at=datetime.now(timezone.utc).isoformat(timespec="seconds"))
@@ -77,7 +81,8 @@ def grade_submission(sub: Submission, assignment: Assignment, *, limits: Limits,
             raise InvalidNotebook(sub.problem)
         submitted = read_notebook(sub.notebook)
         matched = match(submitted, assignment.template, forbidden_modules=forbidden_modules,
-                        forbidden_functions=forbidden_functions)
+                        forbidden_functions=forbidden_functions, allowed_functions=allowed_functions,
+                        own_rules=own_rules or ())
     except InvalidNotebook as err:
         result.status, result.failure = "invalid", {"kind": "invalid", "cell": "", "reason": str(err)}
         result.parts = {p.grade_id: part_result(p.points, [], f"not graded: {err}") for p in assignment.parts}

@@ -8,19 +8,23 @@ answer cells put in: edited read-only cells, added cells and changed metadata ca
 Policy (the course's assignment rules), each a Violation with the status it implies:
 
     tampered             read-only cell edited or deleted, cell added, grading metadata changed, code
-                         outside the answer region
+                         outside the answer region, an answer that reaches what it did not create (escape)
     needs-manual-grade   notebook renamed, cell metadata stripped (answers matched by position), a forbidden
-                         library or engine function used, code shipped next to the notebook (policy_of_files)
+                         library or an engine-made derivative used, code shipped next to the notebook
+                         (policy_of_files)
     (note only)          cells not run before submitting
+
+What answer cells may do is read statically by answer_policy.py (escape, forbidden-import, engine-derivative).
 """
 
 from __future__ import annotations
 
-import ast
 import difflib
 import json
 from dataclasses import dataclass, field
 from pathlib import Path
+
+from .answer_policy import answer_findings, module_bindings
 
 STUB_LINES = ("# YOUR CODE HERE", "raise NotImplementedError()")
 IMPORTABLE = {".py", ".pyc", ".pyo", ".pyw", ".pyd", ".so", ".pth", ".zip", ".egg", ".whl"}   # what import finds
@@ -28,7 +32,8 @@ TAMPERED, MANUAL, NOTE = "tampered", "needs-manual-grade", "note"
 SEVERITY = {
     "deleted-cell": TAMPERED, "added-cell": TAMPERED, "edited-read-only-cell": TAMPERED,
     "edited-metadata": TAMPERED, "outside-answer": TAMPERED,
-    "renamed": MANUAL, "metadata-stripped": MANUAL, "forbidden-import": MANUAL, "forbidden-function": MANUAL,
+    "escape": TAMPERED,
+    "renamed": MANUAL, "metadata-stripped": MANUAL, "forbidden-import": MANUAL, "engine-derivative": MANUAL,
     "shipped-code": MANUAL,
     # how the entries were found (collect.py): a person confirms which one counts
     "misnamed-folder": MANUAL, "duplicate-copies": MANUAL, "extra-notebook": MANUAL, "odd-file-name": MANUAL,
@@ -112,8 +117,11 @@ def normalized(source: str) -> list[str]:
 
 
 def match(submission: dict, template: dict, *, forbidden_modules: list[str] = (),
-          forbidden_functions: list[str] = ()) -> Matched:
-    """Match the submission to the template and check the policy."""
+          forbidden_functions: list[str] = (), allowed_functions: dict | None = None,
+          own_rules: list[str] = ()) -> Matched:
+    """Match the submission to the template and check the policy. forbidden_functions: the engine names no
+    answer cell may use, but those allowed_functions ({answer cell: [names]}) grants; own_rules: the answer
+    cells that must build their Values themselves (see answer_policy.py)."""
     tcells = template["cells"]
     by_id = _pair_by_grade_id(submission["cells"], tcells)
     violations: list[Violation] = []
@@ -131,6 +139,7 @@ def match(submission: dict, template: dict, *, forbidden_modules: list[str] = ()
         violations.append(Violation("added-cell", "a cell was added" + (f" (starting '{first[0][:60]}')" if first
                                     else "") + "; added cells are not run"))
     steps, answered = [], {}
+    outer = code_bindings(tcells, pairs)
     for tcell in tcells:
         gid, meta = grade_id(tcell), nbgrader_meta(tcell)
         scell = pairs.get(gid)
@@ -148,7 +157,10 @@ def match(submission: dict, template: dict, *, forbidden_modules: list[str] = ()
                                             "(the lines around '# YOUR CODE HERE') was changed", gid))
             if tcell["cell_type"] == "code":
                 steps.append(Step("run", gid, source, answer=True))
-                violations += policy_of_code(source, gid, forbidden_modules, forbidden_functions)
+                allowed = (allowed_functions or {}).get(gid, ())
+                violations += policy_of_code(source, gid, forbidden_modules, forbidden_functions, allowed=allowed,
+                                             own_rules=gid in own_rules, scaffold=tcell["source"],
+                                             outer=outer)
             continue
         if scell is not None and normalized(scell["source"]) != normalized(tcell["source"]):
             violations.append(Violation("edited-read-only-cell", f"read-only cell '{gid}' was edited; the "
@@ -235,34 +247,27 @@ def fits_scaffold(source: str, template: str) -> bool:
     return pos <= end
 
 
-def policy_of_code(source: str, gid: str, forbidden_modules, forbidden_functions) -> list[Violation]:
-    """Forbidden imports (also through __import__ / importlib.import_module with a literal name) and uses of
-    forbidden engine functions (imported from autodiff_lab, or read as an attribute of it)."""
-    try:
-        tree = ast.parse(source)
-    except SyntaxError:
-        return []
-    modules, functions, aliases = set(), set(), {"autodiff_lab"}
-    for node in ast.walk(tree):
-        if isinstance(node, ast.Import):
-            modules.update(a.name.split(".")[0] for a in node.names)
-            aliases.update(a.asname for a in node.names if a.asname and a.name.split(".")[0] == "autodiff_lab")
-        elif isinstance(node, ast.ImportFrom) and node.module:
-            modules.add(node.module.split(".")[0])
-            if node.module.split(".")[0] == "autodiff_lab":
-                functions.update(a.name for a in node.names)
-        elif isinstance(node, ast.Call) and node.args and isinstance(node.args[0], ast.Constant) \
-                and isinstance(node.args[0].value, str):
-            name = node.func.attr if isinstance(node.func, ast.Attribute) else getattr(node.func, "id", "")
-            if name in ("__import__", "import_module"):
-                modules.add(node.args[0].value.split(".")[0])
-    functions.update(node.attr for node in ast.walk(tree) if isinstance(node, ast.Attribute)
-                     and isinstance(node.value, ast.Name) and node.value.id in aliases)
-    out = [Violation("forbidden-import", f"cell '{gid}' imports {m}, which this assignment does not allow", gid)
-           for m in sorted(modules & set(forbidden_modules))]
-    out += [Violation("forbidden-function", f"cell '{gid}' uses the engine's {f}, which this assignment asks "
-                      "you to write yourself", gid) for f in sorted(functions & set(forbidden_functions))]
-    return out
+def policy_of_code(source: str, gid: str, forbidden_modules: list[str], forbidden_functions: list[str], *,
+                   allowed: list[str] = (), own_rules: bool = False, scaffold: str = "",
+                   outer: dict | None = None) -> list[Violation]:
+    """The answer cell's escapes, forbidden imports and engine-made derivatives (answer_policy.py), each
+    quoting its line; `allowed` are the forbidden engine names this cell may use all the same."""
+    forbidden = set(forbidden_functions) - set(allowed)
+    found = answer_findings(source, gid, forbidden_modules=forbidden_modules, forbidden=forbidden,
+                            own_rules=own_rules, scaffold=scaffold, outer=outer)
+    return [Violation(code, message, gid) for code, message in found]
+
+
+def code_bindings(tcells: list[dict], pairs: dict) -> dict:
+    """The names the code cells bind to modules (the template's own cells, test cells' self-checks included, and
+    the student's answers): an answer's function may use any of them, since globals are looked up when it is
+    called, and a student who ran the self-checks had them."""
+    bindings: dict = {}
+    for tcell in tcells:
+        if tcell["cell_type"] == "code":
+            scell = pairs.get(grade_id(tcell)) if nbgrader_meta(tcell).get("solution") else None
+            bindings = module_bindings((scell or tcell)["source"], bindings)
+    return bindings
 
 
 def policy_of_files(folder: Path, notebook: Path, forbidden_modules) -> list[Violation]:

@@ -106,7 +106,8 @@ def test_several_answer_regions_in_one_cell():
 def test_forbidden_imports_and_functions_are_found_however_written():
     def found(source):
         violations = policy_of_code(source, "c", ["torch", "jax", "autograd"], ["grad", "jacfwd"])
-        return sorted(re.search(r"(?:imports|engine's) (\w+)", v.message).group(1) for v in violations)
+        return sorted(re.search(r"(?:imports|engine's) (\w+)", v.message).group(1) for v in violations
+                      if v.code != "escape")    # escapes: tests/grader/test_attacks_static.py
 
     assert found("import torch.nn as nn") == ["torch"]
     assert found("from jax import grad") == ["jax"]
