@@ -7,7 +7,7 @@ The layers, each a file:
     config.py       settings, from nbgrader_config.py (nbgrader's and the pipeline's own)
     release.py      assignments/ generated from solutions/ by nbgrader (`make assignments`)
     assignment.py   an assignment's template, parts, points and hidden probes
-    probes.py       hidden tests as data: what to harvest in the sandbox, how to judge it outside
+    probes/         hidden tests as data: what to harvest in the sandbox, how to judge it outside
     structure.py    a submission matched to the template, the assignment policy checked
     sandbox/        the sandboxed kernel (isolation, limits, the kernel and its harvest helpers)
     runner.py       one submission: run, harvest, judge, status
