@@ -183,6 +183,17 @@ def _ndarray() -> type:
     return numpy.ndarray
 
 
+def _plain_methods(tree: ast.AST) -> dict[str, set[str]]:
+    """{class defined in the cell: its methods that take self} (not static or class methods)."""
+    plain = {}
+    for node in ast.walk(tree):
+        if isinstance(node, ast.ClassDef):
+            plain[node.name] = {f.name for f in node.body if isinstance(f, (ast.FunctionDef, ast.AsyncFunctionDef))
+                                and not any(isinstance(d, ast.Name) and d.id in ("staticmethod", "classmethod")
+                                            for d in f.decorator_list)}
+    return plain
+
+
 def _defined_functions(source: str) -> frozenset[str]:
     parsed = _parse(source) if source else None
     return frozenset(n.name for n in ast.walk(parsed[0]) if isinstance(n, ast.FunctionDef)) if parsed else frozenset()
@@ -195,6 +206,7 @@ class _Checker:
         self.tree, self.forbidden_modules, self.forbidden, self.outer = tree, forbidden_modules, forbidden, outer
         self.names = Names(tree, outer)
         self.found: list[tuple[str, int, str]] = []
+        self.methods = _plain_methods(tree)
 
     def add(self, code: str, node: ast.AST, why: str) -> None:
         self.found.append((code, getattr(node, "lineno", 0), why))
@@ -267,6 +279,11 @@ class _Checker:
 
     def _Attribute(self, node: ast.Attribute) -> None:
         self.attribute_name(node, node.attr)
+        base = node.value
+        if isinstance(base, ast.Name) and node.attr in self.methods.get(base.id, ()) or (
+                isinstance(base, ast.Call) and isinstance(base.func, ast.Name) and base.func.id == "type"):
+            self.add("escape", node, f"takes the method .{node.attr} from a class, where it can be called on any "
+                     "object (an engine class, a module) as its self")
         if not isinstance(node.ctx, ast.Load) and not self.names.is_self(node.value):
             verb = "sets" if isinstance(node.ctx, ast.Store) else "deletes"
             self.add("escape", node, f"{verb} the attribute .{node.attr} of an object it did not create")

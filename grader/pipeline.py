@@ -36,12 +36,13 @@ from .answer_policy import cell_settings
 from .assignment import Assignment, load_assignment
 from .collect import DEFAULT_PATTERN, Submission, collect
 from .config import PACKAGE, load_config, load_settings
+from .faults import forget_changed, is_disk_full, one_run_at_a_time
 from .feedback import write_autograded, write_feedback
 from .gradebook import GradebookWriter, backup_gradebook, course_students
 from .probes import clip
 from .progress import Progress
 from .runner import SEVERITY_ORDER, Result, grade_submission
-from .sandbox import cgroups
+from .sandbox import cgroups, leases
 from .sandbox.isolation import engine_dir
 from .sandbox.supervisor import KernelBroken
 from .structure import policy_of_files
@@ -75,6 +76,7 @@ class ClassReport:
         return "\n".join(lines)
 
 
+@one_run_at_a_time
 def grade_class(assignment_id: str, submissions: str | Path, out: str | Path, *, workers: int = 0,
                 config_path: str | Path | None = None, overrides: dict | None = None, pattern: str = DEFAULT_PATTERN,
                 progress: bool = True, force: bool = False, check_reference: bool = True,
@@ -109,6 +111,7 @@ def grade_class(assignment_id: str, submissions: str | Path, out: str | Path, *,
     key = run_key(assignment, limits, isolation.value, grader.forbidden_modules, forbidden, cells)
     cached = {} if force else {s.student: r for s in subs if (r := load_cached(folder, s, key))}
     todo = [s for s in subs if s.student not in cached]
+    forget_changed(out, assignment.id, [s.student for s in todo])
     assignment.prepare()
     grading = {"limits": limits, "isolation": isolation, "forbidden_modules": grader.forbidden_modules,
                "forbidden_functions": forbidden, **cells}
@@ -178,13 +181,21 @@ class ReferenceFails(RuntimeError):
     """The reference solution loses points: grading the class would take points for right answers."""
 
 
+REFERENCE_PREFIX = "autodiff-lab-reference-"
+
+
 def reference_passes(assignment: Assignment, folder: Path, key: str, grading: dict, *, progress: bool = True,
                      force: bool = False) -> None:
     """Grade the reference solution (the source notebook's solution cells in the released notebook) in the same
     sandbox, with the same limits and hidden inputs as the class, and raise ReferenceFails unless it gets full
     marks: a hidden test whose inputs fall on a kink or a domain edge under this term's input salt would
-    otherwise fail right answers. A pass is remembered in <folder>/reference.json under the run's key."""
+    otherwise fail right answers. A pass is remembered in <folder>/reference.json under the run's key. The
+    reference notebook exists only while it is graded, in a private folder of the temp folder (leases.py) that
+    the next run sweeps away if this one is killed; in the sandbox it is the sandbox uid's alone."""
     record = folder / "reference.json"
+    folder.mkdir(parents=True, exist_ok=True)
+    leases.sweep(REFERENCE_PREFIX)                              # what runs killed meanwhile left
+    shutil.rmtree(folder / "reference", ignore_errors=True)     # where versions before 17 wrote it
     try:
         if not force and json.loads(record.read_text()).get("key") == key:
             return
@@ -192,15 +203,16 @@ def reference_passes(assignment: Assignment, folder: Path, key: str, grading: di
         pass
     if progress:
         print(f"{assignment.id}: grading the reference solution first...", file=sys.stderr, flush=True)
-    scratch = folder / "reference"     # removed again: the solutions do not stay in the course folder
-    shutil.rmtree(scratch, ignore_errors=True)
-    scratch.mkdir(parents=True)
+    path, lock = leases.private_folder(REFERENCE_PREFIX)   # mode 0700, outside the course folder
+    scratch = Path(path)
     try:
         notebook = scratch / assignment.notebook
-        notebook.write_text(json.dumps(assignment.reference_notebook(), indent=1), encoding="utf-8")
+        with open(os.open(notebook, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600), "w", encoding="utf-8") as f:
+            f.write(json.dumps(assignment.reference_notebook(), indent=1))
         result = grade_submission(Submission("reference", scratch, notebook), assignment, **grading)
     finally:
         shutil.rmtree(scratch, ignore_errors=True)
+        os.close(lock)
     if result.status != "ok" or result.score < result.max_score:
         raise ReferenceFails(reference_failure(assignment, result))
     record.write_text(json.dumps({"key": key, "seconds": round(result.seconds, 1)}))
@@ -257,12 +269,14 @@ def grader_failure(student: str, fingerprint: str, assignment: Assignment, err: 
 
 def keep(result: Result, folder: Path, key: str, writer: GradebookWriter, assignment: Assignment) -> Result:
     """Save and record one result. One that cannot be written becomes a grader failure of that student, so
-    the rest of the class is still graded."""
+    the rest of the class is still graded; a full disk stops the run (faults.DiskFull)."""
     try:
         save(folder, result, key)
         writer.record(result)
         return result
     except Exception as err:  # noqa: BLE001  (what a result holds came partly from the student)
+        if is_disk_full(err):
+            raise
         failed = grader_failure(result.student, result.fingerprint, assignment, err)
         save(folder, failed, key)
         writer.record(failed)
@@ -315,11 +329,16 @@ def load_cached(folder: Path, sub: Submission, key: str) -> Result | None:
 
 
 def save(folder: Path, result: Result, key: str) -> None:
-    """Write atomically: a run killed mid-write leaves the old file or the new one, never half of one."""
+    """Write atomically: a run killed mid-write leaves the old file or the new one, never half of one (nor a
+    half-written temporary file, when the write fails)."""
     path = result_path(folder, result.student)
     tmp = path.with_suffix(".json.tmp")
-    tmp.write_text(json.dumps({"key": key, "result": result.to_dict()}, indent=1))
-    os.replace(tmp, path)
+    try:
+        tmp.write_text(json.dumps({"key": key, "result": result.to_dict()}, indent=1))
+        os.replace(tmp, path)
+    except BaseException:
+        tmp.unlink(missing_ok=True)
+        raise
 
 
 def forget_others(out: Path, assignment: str, students: set[str]) -> None:

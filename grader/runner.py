@@ -4,8 +4,10 @@ each part where its test cell stands, then judge what came back. No student code
 The status says how grading went (most serious first):
 
     invalid              nothing could be graded: no notebook, or not a readable notebook
-    crashed              the kernel died (segfault, os._exit, out of memory) or the grader failed on it
-    timeout              a cell ran past the wall-clock limit (even swallowing the interrupt) or the CPU limit
+    crashed              the kernel died (segfault, os._exit, a MemoryError) or the grader failed on it
+    timeout              a cell ran past the wall-clock limit (even swallowing the interrupt)
+    resource-limit       the sandbox's processes, memory or CPU time ran out (its own counters say so, which
+                         student code cannot write); the points are what was harvested
     tampered             read-only cells, metadata or cells were changed (see structure.py), or student code
                          forged the kernel's replies to the grader (that stops the run); graded anyway
     needs-manual-grade   graded, but a person must confirm (renamed, metadata stripped, forbidden library)
@@ -23,12 +25,13 @@ from datetime import datetime, timezone
 
 from .assignment import Assignment
 from .collect import Submission
+from .kernel_notes import findings as kernel_findings
 from .probes import Check, rebuild
-from .sandbox import ForgedReply, Isolation, KernelDied, Limits, Sandbox, SandboxTimeout
+from .sandbox import ForgedReply, Isolation, KernelDied, Limits, Sandbox, SandboxTimeout, Tampered
 from .structure import MANUAL, TAMPERED, InvalidNotebook, Matched, Violation, match, read_notebook
 
-STATUSES = ("ok", "timeout", "crashed", "invalid", "tampered", "needs-manual-grade")
-SEVERITY_ORDER = ("invalid", "crashed", "timeout", "tampered", "needs-manual-grade", "ok")
+STATUSES = ("ok", "timeout", "crashed", "invalid", "resource-limit", "tampered", "needs-manual-grade")
+SEVERITY_ORDER = ("invalid", "crashed", "timeout", "resource-limit", "tampered", "needs-manual-grade", "ok")
 
 
 @dataclass
@@ -65,6 +68,7 @@ class Run:
     failure: dict | None = None
     cells: list = field(default_factory=list)
     log: str = ""
+    engine: list = field(default_factory=list)     # the engine's derivative makers student code ran (guard.py)
 
 
 def grade_submission(sub: Submission, assignment: Assignment, *, limits: Limits, isolation: Isolation,
@@ -94,6 +98,8 @@ def grade_submission(sub: Submission, assignment: Assignment, *, limits: Limits,
     run = run_in_sandbox(matched, assignment, sub, limits, isolation, forbidden_modules, slot)
     result.parts = judge(assignment, run)
     result.score = sum(p["score"] for p in result.parts.values())
+    matched.violations += kernel_findings(run.engine, matched, forbidden_functions, allowed_functions or {},
+                                          own_rules or [])
     result.violations = [v.to_dict() for v in matched.violations]
     result.failure, result.cells, result.log = run.failure, run.cells, run.log
     result.answers = {s.grade_id: s.source for s in matched.steps if s.answer}
@@ -113,20 +119,34 @@ def run_in_sandbox(matched: Matched, assignment: Assignment, sub: Submission, li
     run = Run()
     box = Sandbox(limits, files=str(sub.folder), slot=slot, isolation=isolation, forbidden=tuple(forbidden_modules))
     box.start()
+    steps_by_request: dict[str, str] = {}       # request id -> the step's grade_id (for forged replies)
     try:
         for step in matched.steps:
+            first_request = len(box.request_ids)
             try:
                 if step.action == "harvest":
-                    run.harvests[step.grade_id] = harvest_part(box, assignment, step.grade_id, limits)
+                    run.harvests[step.grade_id] = harvest_part(box, assignment, step.grade_id, limits, run.engine)
                     continue
-                cell = box.run(step.source)
+                cell = box.run(step.source, cell=step.grade_id)
+                run.engine += cell.engine
             except SandboxTimeout as err:
                 run.failure = {"kind": "timeout", "cell": step.grade_id, "reason": str(err)}
                 break
+            except Tampered as err:
+                run.failure = {"kind": "tampered", "cell": step.grade_id,
+                               "reason": err.reason + where(matched, err.cell, err.line)}
+                break
+            except ForgedReply as err:          # a step whose reply came twice got a forged one first: void it
+                forged = steps_by_request.get(err.duplicate_of, step.grade_id)
+                run.harvests.pop(forged, None)
+                run.failure = {"kind": "tampered", "cell": forged, "reason": err.reason}
+                break
             except KernelDied as err:
-                kind = "tampered" if isinstance(err, ForgedReply) else "timeout" if err.cpu_limit else "crashed"
+                kind = "resource-limit" if err.limit else "crashed"
                 run.failure = {"kind": kind, "cell": step.grade_id, "reason": err.reason}
                 break
+            finally:
+                steps_by_request.update(dict.fromkeys(box.request_ids[first_request:], step.grade_id))
             if not cell.ok and step.answer:
                 run.cells.append({"grade_id": step.grade_id, "ename": cell.ename, "evalue": cell.evalue})
             if cell.ename == "MemoryError":
@@ -135,13 +155,36 @@ def run_in_sandbox(matched: Matched, assignment: Assignment, sub: Submission, li
                 break
     finally:
         box.close()
+        run.failure = with_limits(run.failure, box.exhausted)
         run.log = box.output.decode("utf-8", errors="replace")
         if box.output_dropped:
             run.log += f"\n[{box.output_dropped} more bytes of output were dropped]"
     return run
 
 
-def harvest_part(box: Sandbox, assignment: Assignment, gid: str, limits: Limits) -> tuple[dict, dict]:
+def with_limits(failure: dict | None, exhausted: list[str]) -> dict | None:
+    """The run's failure once the limits its sandbox exhausted are known: `resource-limit` when nothing else
+    stopped the run (the parts keep what was harvested), else that failure with the limits added to its reason."""
+    said = "the notebook " + " and ".join(exhausted)
+    if not exhausted or failure is not None and failure["kind"] == "resource-limit":
+        return failure
+    if failure is None:
+        return {"kind": "resource-limit", "cell": "", "reason": said}
+    return {**failure, "reason": f"{failure['reason']} ({said})"}
+
+
+def where(matched: Matched, cell: str, line: int) -> str:
+    """' at cell X line N: `code`', quoted from the code that ran (the kernel names only cell and line)."""
+    source = next((s.source for s in matched.steps if s.grade_id == cell and s.action == "run"), None)
+    if source is None or line < 1:
+        return ""
+    lines = source.splitlines()
+    code = lines[line - 1].strip()[:120] if line <= len(lines) else ""
+    return f" at cell '{cell}' line {line}" + (f": `{code}`" if code else "")
+
+
+def harvest_part(box: Sandbox, assignment: Assignment, gid: str, limits: Limits,
+                 engine: list | None = None) -> tuple[dict, dict]:
     """Harvest every probe of a part: the quick ones in one request, each timed one alone under its limit.
     Returns ({probe index: {key: rebuilt entry}}, {probe index: seconds})."""
     part = assignment.part(gid)
@@ -153,11 +196,13 @@ def harvest_part(box: Sandbox, assignment: Assignment, gid: str, limits: Limits)
         items, inputs = [], {}
         for i in batch:
             probe_items, probe_inputs = part.probes[i].inputs()
-            items += [{"key": f"{i}/{item['key']}", "expr": item["expr"]} for item in probe_items]
+            items += [{**item, "key": f"{i}/{item['key']}"} for item in probe_items]
             inputs.update(probe_inputs)
         timeout = part.probes[batch[0]].time_limit if len(batch) == 1 and part.probes[batch[0]].time_limit \
             else limits.cell_timeout
         reply = box.harvest(items, inputs, timeout=timeout)
+        if engine is not None:
+            engine += reply.engine
         for i in batch:
             prefix = f"{i}/"
             got[i] = {k[len(prefix):]: safe_rebuild(v, reply.arrays) for k, v in reply.results.items()

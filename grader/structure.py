@@ -27,6 +27,7 @@ from pathlib import Path
 from .answer_policy import answer_findings, module_bindings
 
 STUB_LINES = ("# YOUR CODE HERE", "raise NotImplementedError()")
+MAX_CELLS = 10_000   # a notebook of this course has dozens
 IMPORTABLE = {".py", ".pyc", ".pyo", ".pyw", ".pyd", ".so", ".pth", ".zip", ".egg", ".whl"}   # what import finds
 TAMPERED, MANUAL, NOTE = "tampered", "needs-manual-grade", "note"
 SEVERITY = {
@@ -35,6 +36,8 @@ SEVERITY = {
     "escape": TAMPERED,
     "renamed": MANUAL, "metadata-stripped": MANUAL, "forbidden-import": MANUAL, "engine-derivative": MANUAL,
     "shipped-code": MANUAL,
+    # what the kernel's guard noted at run time (kernel_notes.py)
+    "changed-module": TAMPERED, "reached-out": TAMPERED,
     # how the entries were found (collect.py): a person confirms which one counts
     "misnamed-folder": MANUAL, "duplicate-copies": MANUAL, "extra-notebook": MANUAL, "odd-file-name": MANUAL,
     "id-clash": MANUAL,
@@ -78,7 +81,8 @@ class Matched:
 
 
 def read_notebook(path: Path) -> dict:
-    """The notebook as a dict, or InvalidNotebook saying what is wrong with the file."""
+    """The notebook as a dict, each cell's source one string, or InvalidNotebook saying what is wrong with the
+    file: whatever its bytes, reading it never raises anything else."""
     try:
         nb = json.loads(Path(path).read_text(encoding="utf-8"))
     except UnicodeDecodeError:
@@ -86,11 +90,23 @@ def read_notebook(path: Path) -> dict:
     except json.JSONDecodeError as err:
         raise InvalidNotebook(f"the file is not valid JSON ({err.msg} at line {err.lineno}): it was damaged "
                               "or is not a notebook") from None
+    except RecursionError:
+        raise InvalidNotebook("the notebook is nested too deeply to be read (lists or objects inside one another "
+                              "hundreds of times): it was damaged or is not a notebook") from None
+    except ValueError as err:   # a number of thousands of digits, say
+        raise InvalidNotebook(f"the file is not a readable notebook ({str(err)[:100]})") from None
     if not isinstance(nb, dict) or not isinstance(nb.get("cells"), list):
         raise InvalidNotebook("the file is JSON but not a Jupyter notebook (no list of cells)")
-    for cell in nb["cells"]:
+    if len(nb["cells"]) > MAX_CELLS:
+        raise InvalidNotebook(f"the notebook has {len(nb['cells'])} cells, more than a notebook of this course can "
+                              f"have ({MAX_CELLS})")
+    for i, cell in enumerate(nb["cells"]):
         if not isinstance(cell, dict) or cell.get("cell_type") not in ("code", "markdown", "raw"):
             raise InvalidNotebook("the notebook has a cell that is not a code, markdown or raw cell")
+        src = cell.get("source", "")
+        if not isinstance(src, str) and not (isinstance(src, list) and all(isinstance(s, str) for s in src)):
+            raise InvalidNotebook(f"cell {i + 1} of the notebook has a source that is not text (a string or a list "
+                                  "of strings)")
         cell["source"] = source_of(cell)
     return nb
 

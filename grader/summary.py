@@ -9,6 +9,7 @@ import base64
 import csv
 import html
 import io
+import os
 from collections import Counter
 from pathlib import Path
 from urllib.parse import quote
@@ -25,7 +26,8 @@ def write_csv(path: Path, results: list[Result], assignment: Assignment) -> list
     """student, assignment, score, max_score, one column per part, status, policy, reason. Returns the students
     of the rows written."""
     parts = [p.grade_id for p in assignment.parts]
-    with open(path, "w", newline="", encoding="utf-8") as f:
+    tmp = path.with_name(path.name + ".tmp")   # replaced at once: never half a file (a full disk, a kill)
+    with open(tmp, "w", newline="", encoding="utf-8") as f:
         w = csv.writer(f)
         w.writerow(["student", "assignment", "score", "max_score", *parts, "status", "policy", "reason"])
         for r in results:
@@ -33,6 +35,7 @@ def write_csv(path: Path, results: list[Result], assignment: Assignment) -> list
             reason = r.failure["reason"] if r.failure else ""
             w.writerow([r.student, r.assignment, f"{r.score:g}", f"{r.max_score:g}",
                         *(f"{r.parts[g]['score']:g}" for g in parts), r.status, policy, reason])
+    os.replace(tmp, path)
     return [r.student for r in results]
 
 

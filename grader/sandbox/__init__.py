@@ -13,9 +13,20 @@ a problem of the grading machine, the same for every submission.
 """
 
 from .isolation import Isolation, detect_isolation
-from .supervisor import CellResult, ForgedReply, HarvestResult, KernelDied, Limits, Sandbox, SandboxTimeout
+from .supervisor import (
+    CellResult,
+    ForgedReply,
+    HarvestResult,
+    KernelDied,
+    Limits,
+    Sandbox,
+    SandboxTimeout,
+    Tampered,
+    engine_notes,
+)
 
 __all__ = [
     "CellResult", "ForgedReply", "HarvestResult", "Isolation", "KernelDied", "Limits", "Sandbox", "SandboxTimeout",
+    "Tampered", "engine_notes",
     "detect_isolation",
 ]

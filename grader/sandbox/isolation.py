@@ -1,7 +1,7 @@
 """Which isolation this machine offers, strongest first, and the file system view the sandbox gets.
 
     namespaces   running as root: new mount/PID/network/IPC/UTS namespaces, a private read-only root,
-                 a separate unprivileged uid per worker, no capabilities, no_new_privs, rlimits
+                 an unprivileged uid no other live sandbox has (leases.py), no capabilities, no_new_privs, rlimits
     userns       an ordinary user where unprivileged user namespaces are enabled: the same namespaces and
                  private root, inside a user namespace (the kernel runs as the grader's own uid outside it)
     rlimits      neither available: rlimits, a scratch working directory and a scrubbed environment only.
@@ -21,7 +21,7 @@ from pathlib import Path
 
 HERE = Path(__file__).resolve().parent
 LAUNCHER = HERE / "launcher.py"
-KERNEL_FILES = [HERE / "kernel.py", HERE / "harvest.py", HERE / "functions.py"]
+KERNEL_FILES = [HERE / "kernel.py", HERE / "harvest.py", HERE / "functions.py", HERE / "guard.py"]
 KERNEL_DIR = "/opt/autodiff-lab-kernel"
 HOME = "/home/student"
 WORK = "/home/student/work"

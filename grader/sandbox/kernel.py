@@ -3,22 +3,27 @@
 Started by launcher.py as an unprivileged process in its own namespaces; only the standard library, numpy,
 IPython and the engine are importable. It executes cells with IPython's InteractiveShell (the same execution
 engine as ipykernel, without ZeroMQ) and talks to the supervisor over two pipes (their descriptors are the
-first two arguments; then the forbidden libraries, JSON, and the engine's folder). A message is one JSON line,
-followed by `nbytes` raw bytes (an npz) when it says so:
+first two arguments; then the forbidden libraries, JSON, the engine's folder, and "guard" or "no-guard"). A
+message is one JSON line, followed by `nbytes` raw bytes (an npz) when it says so:
 
-    in     {"op": "run", "code": ..., "id": ...}                        run one cell
-           {"op": "harvest", "items": [...], "nbytes": n, "id": ...}    + the inputs' npz
+    in     {"op": "run", "code": ..., "cell": grade_id, "id": ...}       run one cell
+           {"op": "harvest", "items": [...], "nbytes": n, "id": ...}    + the inputs' npz (items: harvest.py)
     out    {"event": "ready"}, then one reply per request, with its id: {"ok": ..., "ename": ..., "evalue": ...},
-           or {"ok": true, "results": {...}, "nbytes": n} + the harvested arrays' npz
+           or {"ok": true, "results": {...}, "nbytes": n} + the harvested arrays' npz; each reply also lists
+           under "engine" the engine's derivative makers the notebook's code ran meanwhile (guard.py)
            {"event": "broken", "reason": ...} instead of ready, then exit BROKEN: the kernel cannot start (the
            engine, IPython or numpy does not import); nothing of the student's has run yet
+           {"event": "tampered", "door": ..., "cell": ..., "line": ...}, then exit guard.TAMPERED: student code
+           opened a door to objects it did not create (guard.py)
 
 The engine is the very package the grader imported, loaded from the folder the grader names (argument 4) by
 a finder first on sys.meta_path, whatever the Python's own sys.path or an editable install's finder would find:
 the grader may run another checkout of it (PYTHONPATH, a git worktree) than the one installed.
 
-Nothing here decides a grade. Student code can tamper with anything in this process, including these
-replies; the supervisor treats them as untrusted data (arrays loaded without pickle, checked, judged elsewhere).
+Nothing here decides a grade. The replies are untrusted data for the supervisor (arrays loaded without
+pickle, checked, judged elsewhere). Before the first cell the kernel captures what the harvest needs, wraps
+the engine's derivative makers, freezes the modules and arms the audit hook (guard.py); its own objects are
+then reachable only through the doors the hook watches and answer_policy.py forbids.
 The student's working folder comes last on sys.path, and only once the kernel's own modules are loaded, so that
 files shipped with a submission (a harvest.py, a numpy/ folder) cannot stand in for them.
 """
@@ -57,9 +62,9 @@ def run_cell(shell, code: str) -> dict:
     return {"ok": False, "ename": type(err).__name__, "evalue": str(err)[:MAX_EVALUE]}
 
 
-def run_harvest(shell, items: list, payload: bytes) -> tuple[dict, bytes]:
+def run_harvest(shell, items: list, payload: bytes, capture) -> tuple[dict, bytes]:
     inputs = harvest.load_arrays(payload) if payload else {}
-    results, arrays = harvest.collect(shell.user_ns, items, inputs)
+    results, arrays = harvest.collect(shell.user_ns, items, inputs, capture)
     buf = io.BytesIO()
     harvest.save_arrays(buf, arrays)
     return {"ok": True, "results": results}, buf.getvalue()
@@ -124,10 +129,48 @@ def start(engine: str):
         broken("cannot import its own modules (harvest.py, the reference functions, numpy, IPython)", err)
 
 
-def main() -> None:
+class Cells:
+    """Which notebook cell an IPython cell file name (<ipython-input-N-hash>) belongs to: N is the shell's
+    execution count when the grader's run request for that cell came."""
+
+    def __init__(self) -> None:
+        self.by_count: dict[int, str] = {}
+
+    def __call__(self, filename: str) -> str:
+        head = filename.removeprefix("<ipython-input-").partition("-")[0]
+        if filename.startswith("<ipython-input-") and head.isdigit():
+            return self.by_count.get(int(head), "")
+        return "" if filename.startswith("<") else os.path.basename(filename)
+
+
+def guarded(engine: str, cells: Cells, armed: bool = True):
+    """Capture what the harvest needs, wrap the engine's derivative makers, freeze the modules and arm the
+    audit hook (guard.py); then the kernel's own modules leave sys.modules. Returns (guard, capture).
+    `armed=False` (the supervisor's guard=False, for tests of the sandbox's operating-system layer only):
+    no frozen modules, no hook."""
+    import functions  # noqa: F401  (loaded now, frozen with the rest)
+    import guard as guard_module
+
+    here = os.path.dirname(os.path.realpath(__file__))
+    own = [os.path.join(here, name) for name in ("kernel.py", "harvest.py", "functions.py", "guard.py")]
+    guard = guard_module.Guard(own, engine, alarm=lambda finding, reply=send: reply(finding), cell_of=cells)
+    capture = harvest.Capture(engine_files=(own[-1],))     # the guard's wrappers of built-in rules
+    guard.watch_engine()
+    if armed:
+        guard.freeze()
+        for name in ("harvest", "functions", "guard"):
+            sys.modules.pop(name, None)
+        guard.arm()
+    return guard, capture
+
+
+def main(send=send, run_cell=run_cell, run_harvest=run_harvest) -> None:
+    """The request loop. What it calls is bound here, once: rebinding the module's names later changes nothing."""
     shell = start(sys.argv[4])
     sys.meta_path.insert(0, Forbidden(json.loads(sys.argv[3])))
     sys.path.append(os.getcwd())     # the student's own modules import, after everything installed
+    cells = Cells()
+    guard, capture = guarded(sys.argv[4], cells, armed=sys.argv[5] == "guard")
     commands = os.fdopen(int(sys.argv[1]), "rb")
     send({"event": "ready"})
     rid = None      # the request being answered, or the last one (an interrupt may come just after its reply)
@@ -140,15 +183,20 @@ def main() -> None:
             rid = msg.get("id")
             payload = commands.read(msg["nbytes"]) if msg.get("nbytes") else b""
             if msg["op"] == "run":
-                send(run_cell(shell, msg["code"]), rid=rid)
+                cells.by_count[shell.execution_count] = str(msg.get("cell", ""))
+                reply, data = run_cell(shell, msg["code"]), b""
             elif msg["op"] == "harvest":
-                send(*run_harvest(shell, msg["items"], payload), rid=rid)
+                reply, data = run_harvest(shell, msg["items"], payload, capture)
             else:
-                send({"ok": False, "ename": "ProtocolError", "evalue": f"unknown op {msg['op']!r}"}, rid=rid)
+                reply, data = {"ok": False, "ename": "ProtocolError", "evalue": f"unknown op {msg['op']!r}"}, b""
+            reply["engine"] = guard.drain() + capture.notes
+            capture.notes.clear()
+            send(reply, data, rid=rid)
             sys.stdout.flush()
             sys.stderr.flush()
         except KeyboardInterrupt:
-            send({"ok": False, "ename": "KeyboardInterrupt", "evalue": "interrupted"}, rid=rid)
+            send({"ok": False, "ename": "KeyboardInterrupt", "evalue": "interrupted", "engine": guard.drain()},
+                 rid=rid)
 
 
 if __name__ == "__main__":

@@ -115,8 +115,8 @@ def build_root(cfg: dict) -> None:
 
 
 def deny_keyrings() -> None:
-    """Make add_key, request_key and keyctl fail with EPERM. Keyrings belong to a uid, and the sandboxes of a
-    worker share one: a key one student adds would be there for the next, and stay on the machine. System
+    """Make add_key, request_key and keyctl fail with EPERM. Keyrings belong to a uid, and a uid serves one
+    sandbox after another: a key one student adds would be there for the next, and stay on the machine. System
     calls of another architecture (32-bit code) are refused altogether, so that none goes around the filter."""
     if os.uname().machine not in KEYRING_CALLS:
         return

@@ -12,17 +12,15 @@ import shutil
 import signal
 import subprocess
 import sys
-import tempfile
 import threading
 import time
-import zipfile
 from dataclasses import dataclass, field
 
 import numpy as np
-from numpy.lib import format as npformat
 
-from . import cgroups, isolation
+from . import cgroups, isolation, leases
 from .isolation import KERNEL_DIR, KERNEL_FILES, LAUNCHER, Isolation, detect_isolation, launcher_config
+from .payload import MAX_ARRAYS, MAX_DEPTH, MAX_NODES, bounded, load_arrays, read_npy  # noqa: F401  (harvest's)
 
 MiB = 2**20
 SIGNAL_REASONS = {
@@ -36,12 +34,9 @@ SIGNAL_REASONS = {
     signal.SIGILL: "an illegal instruction",
 }
 SETUP_FAILED = 112
+TAMPERED = 114              # guard.TAMPERED: the kernel's guard stopped student code
 MAX_LINE = 1 * MiB          # a reply's JSON line, the harvest's skeleton included: the arrays travel in the npz
-MAX_DEPTH = 32              # nesting of a harvested skeleton
-MAX_NODES = 100_000         # lists, dicts and values in one harvest's skeleton
-MAX_ARRAYS = 10_000         # members of one harvest's npz
-ARRAY_KINDS = "biufc"       # booleans, integers, floats, complex: what is harvested as arrays (words are text)
-ZIP_ENTRY = b"PK\x01\x02"   # the signature of each entry of a zip's central directory
+READ_CHUNK = 1 * MiB        # what one read of the reply pipe takes at most
 FORGED = "student code wrote its own replies to the grader (forged or garbled); the run was stopped"
 TOO_LARGE = "sent the grader a reply larger than the limit"
 
@@ -55,12 +50,12 @@ class Limits:
     interrupt_grace: float = 2.0        # after the interrupt, how long the kernel has to stop
     cpu_seconds: int = 120              # CPU time of the whole kernel (RLIMIT_CPU)
     memory: int = 2048 * MiB            # address space (RLIMIT_AS)
-    processes: int = 64                 # processes and threads of the sandbox's uid (RLIMIT_NPROC)
+    processes: int = 64                 # processes and threads of the sandbox (pids cgroup, RLIMIT_NPROC)
     open_files: int = 256               # RLIMIT_NOFILE
     file_size: int = 16 * MiB           # largest file it may write (RLIMIT_FSIZE)
     disk: int = 64 * MiB                # its working copy and /tmp, each a tmpfs of this size
     output: int = 256 * 1024            # stdout/stderr kept for the log; the rest is counted, not stored
-    reply: int = 256 * MiB              # largest harvest reply accepted
+    reply: int = 16 * MiB               # largest reply payload, unless a request allows more (Sandbox.max_reply)
 
     def rlimits(self) -> dict:
         """{name: (soft, hard)}. CPU: SIGXCPU at the soft limit, SIGKILL a second later if it is ignored."""
@@ -78,6 +73,7 @@ class CellResult:
     ename: str = ""
     evalue: str = ""
     seconds: float = 0.0
+    engine: list = field(default_factory=list)     # the engine's derivative makers it ran (engine_notes)
 
 
 @dataclass
@@ -87,24 +83,50 @@ class HarvestResult:
     results: dict
     arrays: dict = field(default_factory=dict)
     seconds: float = 0.0
+    engine: list = field(default_factory=list)
+
+
+def engine_notes(reply: dict) -> list[dict]:
+    """The kernel's notes of the engine's derivative makers that student code ran ({"fn", "cell", "line"}),
+    as far as they are well formed: untrusted, they can only add a finding for a person to confirm."""
+    notes = reply.get("engine")
+    if not isinstance(notes, list):
+        return []
+    return [{"fn": n["fn"][:100], "cell": n["cell"][:200], "line": n["line"]} for n in notes[:100]
+            if isinstance(n, dict) and isinstance(n.get("fn"), str) and isinstance(n.get("cell"), str)
+            and isinstance(n.get("line"), int)]
 
 
 class KernelDied(Exception):
-    """The kernel process ended while work was pending; `reason` says how (from the launcher's status), and
-    `cpu_limit` whether it was the CPU time limit (a timeout rather than a crash)."""
+    """The kernel process ended while work was pending; `reason` says how (from the launcher's status),
+    `cpu_limit` whether it was the CPU time limit, and `limit` whether a limit of the sandbox killed it (its CPU
+    time, or the memory group's OOM killer): graded `resource-limit` rather than `crashed`."""
 
-    def __init__(self, reason: str, signum: int | None = None):
+    def __init__(self, reason: str, signum: int | None = None, limit: bool = False):
         super().__init__(reason)
         self.reason = reason
         self.cpu_limit = signum == signal.SIGXCPU
+        self.limit = limit or self.cpu_limit
 
 
 class ForgedReply(KernelDied):
     """Student code wrote its own replies to the grader: not a crash but an attempt to cheat (the runner
     grades it `tampered`)."""
 
-    def __init__(self) -> None:
+    def __init__(self, duplicate_of: str = "") -> None:
         super().__init__(FORGED)
+        self.duplicate_of = duplicate_of     # a request whose reply came twice: the first one was forged
+
+
+class Tampered(KernelDied):
+    """The kernel's guard stopped student code at a door to objects it did not create (guard.py): graded
+    `tampered`. `cell` and `line` say where, as the kernel reported them (untrusted, used only to quote)."""
+
+    def __init__(self, door: str = "", cell: str = "", line: int = 0) -> None:
+        self.door, self.cell, self.line = door[:100], cell[:200], line
+        what = f" ({self.door})" if self.door else ""
+        super().__init__(f"student code reached for the grader's or the engine's own objects{what}; the run was "
+                         "stopped")
 
 
 class SandboxTimeout(Exception):
@@ -148,66 +170,19 @@ class KernelBroken(SandboxError):
             f"again.{said}", log)
 
 
-def load_arrays(data: bytes, max_bytes: int) -> dict[str, np.ndarray]:
-    """Arrays from an untrusted npz: at most MAX_ARRAYS .npy members, stored (not compressed), `max_bytes` in
-    all, each checked by read_npy; never pickle."""
-    if data.count(ZIP_ENTRY) > MAX_ARRAYS:   # zipfile makes an object per entry before they could be counted
-        raise ValueError("too many arrays")
-    with zipfile.ZipFile(io.BytesIO(data)) as zf:
-        infos = zf.infolist()
-        if (any(i.compress_type != zipfile.ZIP_STORED or i.compress_size != i.file_size
-                or not i.filename.endswith(".npy") for i in infos)
-                or sum(i.file_size for i in infos) > max_bytes):
-            raise ValueError("compressed, oversized or foreign members")
-        return {i.filename.removesuffix(".npy"): read_npy(zf.read(i)) for i in infos}
-
-
-def read_npy(raw: bytes) -> np.ndarray:
-    """One .npy member: numbers only, and exactly as much data as its header declares. A header may promise
-    anything (two billion empty strings in no bytes at all); numpy would allocate what it promises."""
-    f = io.BytesIO(raw)
-    version = npformat.read_magic(f)
-    if version not in ((1, 0), (2, 0)):
-        raise ValueError(f"unsupported .npy version {version}")
-    read_header = npformat.read_array_header_1_0 if version == (1, 0) else npformat.read_array_header_2_0
-    shape, fortran, dtype = read_header(f)
-    if dtype.kind not in ARRAY_KINDS or any(n < 0 for n in shape) \
-            or math.prod(shape) * dtype.itemsize != len(raw) - f.tell():
-        raise ValueError("not an array of numbers, or not the size its header declares")
-    flat = np.frombuffer(raw, dtype, offset=f.tell())
-    return flat.reshape(shape, order="F" if fortran else "C").copy()
-
-
-def bounded(skeleton) -> bool:
-    """Whether a harvested skeleton nests at most MAX_DEPTH deep and holds at most MAX_NODES values, so that
-    what the grader rebuilds and judges stays small whatever the kernel sent."""
-    stack, nodes = [(skeleton, 0)], 0
-    while stack:
-        value, depth = stack.pop()
-        nodes += 1
-        if nodes > MAX_NODES or depth > MAX_DEPTH:
-            return False
-        if isinstance(value, dict):
-            stack.extend((v, depth + 1) for v in value.values())
-        elif isinstance(value, list):
-            stack.extend((v, depth + 1) for v in value)
-    return True
-
-
 SCRATCH_PREFIX = "autodiff-lab-sandbox-"  # then the grader's PID: scratch folders name who made them
 
 
 def sweep_stale() -> None:
-    """Remove what graders killed before they could clean up left behind (their PID is gone): scratch folders
-    and control groups, so a class's worth of killed runs does not pile up. Only what is untouched for an hour
-    goes: a grader in another PID namespace that shares the temp folder would look dead from here."""
-    for path in _stale(tempfile.gettempdir()):
-        shutil.rmtree(path, ignore_errors=True)  # another grader may sweep it at the same time
+    """Remove what graders killed before they could clean up left behind: scratch folders at once (their lock
+    is free: leases.sweep), and control groups once their grader's PID is gone and they are an hour old (a
+    grader in another PID namespace would look dead from here), so that killed runs do not pile up."""
+    leases.sweep(SCRATCH_PREFIX)
     cgroups.clear([path for parent in cgroups.parents() for path in _stale(parent)])
 
 
 def _stale(folder: str) -> list[str]:
-    """The sandbox folders in `folder` whose grader is dead, untouched for an hour."""
+    """The sandbox groups in `folder` whose grader is dead, untouched for an hour."""
     an_hour_ago, found = time.time() - 3600, []
     try:
         names = os.listdir(folder)
@@ -237,21 +212,32 @@ def _alive(pid: int) -> bool:
 
 class Sandbox:
     """One sandboxed kernel. `files`: a folder copied in as the student's working copy. `slot`: which
-    worker (each gets its own uid, so one student's processes never count against another's limits)."""
+    worker, where the search for the sandbox's own uid starts (no two live sandboxes on the machine share one,
+    so one student's processes never count against another's limits: leases.py).
+    `guard=False` leaves the kernel's guard (guard.py) off: only for tests of the operating system's layer,
+    which must hold on its own."""
 
     def __init__(self, limits: Limits = Limits(), *, files: str | None = None, slot: int = 0,
-                 isolation: Isolation | None = None, forbidden: tuple[str, ...] = ()) -> None:
+                 isolation: Isolation | None = None, forbidden: tuple[str, ...] = (), guard: bool = True) -> None:
         self.limits = limits
         self.isolation = isolation or detect_isolation()
         self.files = files
-        self.uid = 61000 + slot
+        self.slot, self.uid = slot, 0          # uid: leased by start (namespaces only: leases.lease_uid)
+        self.max_reply: int | None = None      # the payload a reply may carry; None: limits.reply
+        self.exhausted: list[str] = []         # the limits the sandbox hit, read by close (cgroups.limits_hit)
+        self._lease: leases.UidLease | None = None
+        self._scratch_lock: int | None = None
         self.forbidden = list(forbidden)
+        self.guard = guard
         self.engine = ""                       # the engine's folder, which the kernel loads (set by start)
         self.output = bytearray()
         self.output_dropped = 0
         self.cgroups: cgroups.Plan = []
         self._buffer = bytearray()
         self._asked: set[str] = set()          # the ids of every request sent so far
+        self._answered: set[str] = set()       # ... and of those already answered
+        self._interrupted: set[str] = set()    # ... and of those interrupted (their answer may come twice)
+        self.request_ids: list[str] = []       # every request's id, in order
         self._ends = math.inf                  # when the submission's total time is up (time.monotonic)
         self._watchdog: threading.Timer | None = None
         self._expired = False
@@ -276,13 +262,14 @@ class Sandbox:
 
     def _start(self, timeout: float) -> None:
         sweep_stale()
-        self._scratch = tempfile.mkdtemp(prefix=f"{SCRATCH_PREFIX}{os.getpid()}-")
+        self._scratch, self._scratch_lock = leases.private_folder(SCRATCH_PREFIX)
         cmd_r, self._cmd_w = os.pipe()
         self._reply_r, reply_w = os.pipe()
         out_r, out_w = os.pipe()
         os.set_blocking(self._cmd_w, False)    # requests are written under a deadline: see _send
         self.engine = isolation.engine_dir()    # the kernel loads the grader's own engine (kernel.Engine)
-        kernel_args = [str(cmd_r), str(reply_w), json.dumps(self.forbidden), self.engine]
+        kernel_args = [str(cmd_r), str(reply_w), json.dumps(self.forbidden), self.engine,
+                       "guard" if self.guard else "no-guard"]
         env = {
             "PATH": "/usr/local/bin:/usr/bin:/bin", "LANG": "C.UTF-8", "TERM": "dumb",
             "MPLBACKEND": "Agg", "MPLCONFIGDIR": "/tmp/.matplotlib", "IPYTHONDIR": "/tmp/.ipython",
@@ -346,15 +333,28 @@ class Sandbox:
         is what /proc/1/cmdline shows inside the sandbox, and the configuration names host paths."""
         env["HOME"] = "/home/student"
         argv = [sys.executable, "-s", f"{KERNEL_DIR}/kernel.py", *kernel_args]
+        rlimits = self.limits.rlimits()
+        if self.isolation is Isolation.NAMESPACES:
+            self._lease_uid()
+            self.cgroups = cgroups.plan(os.path.basename(self._scratch), self.limits.memory, self.limits.processes)
+            if self.cgroups:   # the pids group, whose counter says so, must be the limit a fork bomb hits first
+                rlimits["RLIMIT_NPROC"] = (self.limits.processes + 2,) * 2
         cfg = launcher_config(
-            self.isolation, self._scratch, files=self.files, uid=self.uid, rlimits=self.limits.rlimits(),
+            self.isolation, self._scratch, files=self.files, uid=self.uid, rlimits=rlimits,
             argv=argv, env=env, forbidden=self.forbidden, keep_fds=fds,
             tmp_size=str(self.limits.disk), work_size=str(self.limits.disk),
         )
-        if self.isolation is Isolation.NAMESPACES:
-            self.cgroups = cgroups.plan(os.path.basename(self._scratch), self.limits.memory, self.limits.processes)
-            cfg["cgroups"] = self.cgroups
+        cfg["cgroups"] = self.cgroups
         return [sys.executable, "-I", "-S", str(LAUNCHER)], {"stdin": subprocess.PIPE}, json.dumps(cfg).encode()
+
+    def _lease_uid(self) -> None:
+        """A uid that no other live sandbox on this machine runs as (RLIMIT_NPROC counts per uid), cleared of
+        whatever a previous holder left running; the worker's slot is only where the search starts."""
+        try:
+            self._lease = leases.lease_uid(self.slot)
+        except (leases.NoUidFree, OSError) as err:
+            raise SandboxError(f"no uid for the sandbox: {err}") from err
+        self.uid = self._lease.uid
 
     def _hand_over(self, config: bytes) -> None:
         """Give the launcher its configuration. One that dies first is reported by the wait for the kernel."""
@@ -393,8 +393,17 @@ class Sandbox:
                 except OSError:
                     pass
             self.proc = None
+        self.exhausted += [hit for hit in cgroups.limits_hit(self.cgroups, self.limits.processes, self.limits.memory,
+                                                             self.limits.cpu_seconds) if hit not in self.exhausted]
         cgroups.remove(self.cgroups)
+        self.cgroups = []
+        if self._lease is not None:
+            self._lease.release()
+            self._lease = None
         shutil.rmtree(getattr(self, "_scratch", ""), ignore_errors=True)
+        if self._scratch_lock is not None:
+            os.close(self._scratch_lock)
+            self._scratch_lock = None
 
     def _kill(self) -> None:
         try:
@@ -409,12 +418,12 @@ class Sandbox:
             pass
 
     # ------------------------------------------------------------------------------------------ requests
-    def run(self, code: str, timeout: float | None = None) -> CellResult:
-        """Run one cell. Raises SandboxTimeout or KernelDied."""
+    def run(self, code: str, timeout: float | None = None, cell: str = "") -> CellResult:
+        """Run one cell (`cell`: its grade_id, which findings name). Raises SandboxTimeout or KernelDied."""
         start = time.monotonic()
-        reply = self._request({"op": "run", "code": code}, timeout)
+        reply = self._request({"op": "run", "code": code, "cell": cell}, timeout)
         return CellResult(bool(reply.get("ok")), str(reply.get("ename", ""))[:200],
-                          str(reply.get("evalue", ""))[:2000], time.monotonic() - start)
+                          str(reply.get("evalue", ""))[:2000], time.monotonic() - start, engine_notes(reply))
 
     def harvest(self, items: list[dict], inputs: dict[str, np.ndarray], timeout: float | None = None) -> HarvestResult:
         """Evaluate the grader's expressions in the kernel on `inputs`; return the untrusted results (none
@@ -430,7 +439,7 @@ class Sandbox:
             arrays = load_arrays(reply.get("payload", b""), self.limits.reply) if results else {}
         except Exception:  # noqa: BLE001  (a garbled reply is the student's loss, never the grader's crash)
             results = {}
-        return HarvestResult(results, arrays, time.monotonic() - start)
+        return HarvestResult(results, arrays, time.monotonic() - start, engine_notes(reply))
 
     def _request(self, msg: dict, timeout: float | None, payload: bytes = b"") -> dict:
         """Send one request and wait for its reply, both within the request's time and the submission's.
@@ -442,6 +451,7 @@ class Sandbox:
             raise self._late(timeout, budget, interrupted=False)
         msg["id"] = secrets.token_hex(16)
         self._asked.add(msg["id"])
+        self.request_ids.append(msg["id"])
         if payload:
             msg["nbytes"] = len(payload)
         if not self._send((json.dumps(msg) + "\n").encode() + payload, deadline):
@@ -450,6 +460,7 @@ class Sandbox:
         try:
             reply = self._receive(msg["id"], deadline)
         except _Late:
+            self._interrupted.add(msg["id"])
             self._interrupt()
             try:
                 reply = self._receive(msg["id"], time.monotonic() + self.limits.interrupt_grace)
@@ -482,18 +493,32 @@ class Sandbox:
         return True
 
     def _receive(self, rid: str, deadline: float) -> dict:
-        """The reply to request `rid`. Late replies to earlier requests (an interrupt that found the kernel
-        done already) are skipped; any other reply was written by student code and ends the run: a forged
-        reply must not shift every later one onto the wrong request."""
+        """The reply to request `rid`. A late reply to an earlier request is skipped when that request was
+        interrupted (the interrupt found the kernel done already, and it answered once more); any other reply
+        was written by student code and ends the run: a forged reply must not shift every later one onto the
+        wrong request, and a second answer to a request means its first answer was forged (`duplicate_of`)."""
         while (reply := self._read_reply(deadline)).get("id") != rid:
+            if reply.get("event") == "tampered":     # the guard's last word before it ends the kernel
+                self._kill()
+                line = reply.get("line")
+                raise Tampered(str(reply.get("door", "")), str(reply.get("cell", "")),
+                               line if isinstance(line, int) else 0)
             if reply.get("id") not in self._asked:
                 self._kill()
                 raise ForgedReply
+            if reply["id"] in self._answered:
+                if reply["id"] not in self._interrupted or reply.get("ename") != "KeyboardInterrupt":
+                    self._kill()
+                    raise ForgedReply(duplicate_of=reply["id"])
+                self._interrupted.discard(reply["id"])    # an interrupt's echo comes at most once
+            self._answered.add(reply["id"])
+        self._answered.add(rid)
         return reply
 
     def _read_reply(self, deadline: float) -> dict:
         """The next reply: its JSON line parsed (one that is not a JSON object counts as an empty reply), with
-        the raw bytes that follow it, when it announces some, under "payload"."""
+        the raw bytes that follow it, when it announces some, under "payload". A payload larger than the request
+        allows (max_reply, else limits.reply) ends the run before a byte of it is read."""
         try:
             reply = json.loads(self._read_line(deadline))
         except (ValueError, RecursionError):
@@ -502,7 +527,7 @@ class Sandbox:
             return {}
         nbytes = reply.get("nbytes")
         if isinstance(nbytes, int) and 0 < nbytes:
-            if nbytes > self.limits.reply:
+            if nbytes > (self.max_reply or self.limits.reply):
                 self._kill()
                 raise KernelDied(TOO_LARGE)
             reply["payload"] = self._read_bytes(nbytes, deadline)
@@ -522,23 +547,35 @@ class Sandbox:
         return line
 
     def _read_bytes(self, n: int, deadline: float) -> bytes:
-        while len(self._buffer) < n:
-            self._read_more(deadline)
-        data = bytes(self._buffer[:n])
-        del self._buffer[:n]
-        return data
+        """`n` bytes (a size already checked), read straight into one buffer of that size: no more is taken
+        from the pipe, and nothing is copied on the way but once at the end."""
+        data = bytearray(n)
+        with memoryview(data) as view:
+            got = min(n, len(self._buffer))
+            view[:got] = self._buffer[:got]
+            del self._buffer[:got]
+            while got < n:
+                self._wait_readable(deadline)
+                k = os.readv(self._reply_r, [view[got:got + READ_CHUNK]])
+                if not k:
+                    raise self._death()
+                got += k
+        return bytes(data)
 
     def _read_more(self, deadline: float) -> None:
-        left = deadline - time.monotonic()
-        if left <= 0 or not select.select([self._reply_r], [], [], left)[0]:
-            raise _Late
-        chunk = os.read(self._reply_r, 1 << 22)
+        self._wait_readable(deadline)
+        chunk = os.read(self._reply_r, READ_CHUNK)
         if not chunk:
             raise self._death()
         self._buffer += chunk
-        if len(self._buffer) > self.limits.reply + MAX_LINE:
+        if len(self._buffer) > MAX_LINE + READ_CHUNK:   # _read_line stops long before: a safety net only
             self._kill()
             raise KernelDied(TOO_LARGE)
+
+    def _wait_readable(self, deadline: float) -> None:
+        left = deadline - time.monotonic()
+        if left <= 0 or not select.select([self._reply_r], [], [], left)[0]:
+            raise _Late
 
     def _death(self) -> Exception:
         """Why the kernel's end of a pipe closed: its exit status, read from the launcher (which student code
@@ -552,13 +589,15 @@ class Sandbox:
         self._drain.join(timeout=5)
         if self._expired:
             return SandboxTimeout(self.limits.submission_timeout, False, budget=True)
+        if code == TAMPERED:
+            return Tampered()
         if code == SETUP_FAILED:
             raise SandboxError("the sandbox could not be built: " + self.output.decode(errors="replace")[-2000:])
         if code < 0:
             code = 128 - code
         if code == 128 + signal.SIGKILL and cgroups.oom_killed(self.cgroups):
             return KernelDied(f"the kernel ran out of memory (the sandbox's limit is {self.limits.memory >> 20} MiB)",
-                              signal.SIGKILL)
+                              signal.SIGKILL, limit=True)
         if code > 128 and code - 128 in SIGNAL_REASONS.keys():
             return KernelDied(f"the kernel died from {SIGNAL_REASONS[signal.Signals(code - 128)]}", code - 128)
         if code > 128:

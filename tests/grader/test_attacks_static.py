@@ -338,13 +338,23 @@ def test_an_answer_cell_too_long_to_read():
     assert [v.code for v in found] == ["escape"] and "characters long" in found[0].message
 
 
+def test_attack_a_method_taken_from_its_class_can_be_called_on_an_engine_class():
+    """Attack: a method that stores on self, called through its class with the engine's Primitive (or a
+    module, or anything) as self: Primitive.apply_vjp_rule = fake without writing a store on a foreign object."""
+    src = ("from autodiff_lab import Primitive\nclass C:\n    def __init__(self, v):\n        self.apply_vjp_rule = v\n"
+           "C.__init__(Primitive, print)\nset_on = getattr(C, '__init__')\ntype(C(1)).__init__(Primitive, 2)\n")
+    found = a2(src + RULES)
+    for text in ("C.__init__(Primitive, print)", "set_on = getattr", "type(C(1)).__init__"):
+        flags(found, "escape", src, text)
+
+
 def test_honest_code_with_builtin_like_names_and_classes_is_not_an_escape():
     """Parameters named like builtins, __name__, a class that stores on self and defines operators: no finding."""
     src = ("def scale(input, vars):\n    return input * vars\n\n\nclass Pair:\n    __slots__ = ('a', 'b')\n\n"
            "    def __init__(self, a, b):\n        self.a = a\n        self.b = b\n\n"
            "    def __add__(self, other):\n        return Pair(self.a + other.a, self.b + other.b)\n\n"
            "    __radd__ = __add__\n    __hash__ = None\n\n\n"
-           "key = getattr(Pair(1, 2), 'a'), getattr(Pair, '__add__'), np.__version__\n"
+           "key = getattr(Pair(1, 2), 'a'), Pair(1, 2).__add__, np.__version__\n"
            "if __name__ == '__main__':\n    print(np.linalg.norm(np.ones(3)), np.random.default_rng(0).normal())\n"
            "import string\nimport autodiff_lab.numpy as anp\nletters, name, tau = string.ascii_letters, "
            "anp.tanh.name, 2 * np.pi\nxs = []\nxs.append(np.pi)\nfor _ in range(2):\n    pass\n")

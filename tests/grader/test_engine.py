@@ -13,6 +13,13 @@ import pytest
 
 from grader.sandbox import Isolation, Limits, Sandbox, detect_isolation, isolation
 
+
+def call(expression: str, key: str = "k", inputs: tuple = ()) -> dict:
+    """A harvest item: `expression` evaluated in the notebook, over the grader's arrays named in `inputs`."""
+    return {"key": key, "op": "call", "fn": f"lambda {', '.join(inputs)}: {expression}",
+            "args": [{"$array": name} for name in inputs]}
+
+
 REPO = Path(__file__).resolve().parents[2]
 SAMPLE = REPO / "grader" / "sample" / "submitted"
 
@@ -30,7 +37,7 @@ for level in levels:
     with Sandbox(Limits(cell_timeout=20), isolation=level) as box:
         code = "import autodiff_lab, autodiff_lab.numpy\\nwhere = [autodiff_lab.__file__, autodiff_lab.numpy.__file__]"
         assert box.run(code).ok
-        kernels[level.value] = box.harvest([{"key": "w", "expr": "where"}], {}).results["w"]
+        kernels[level.value] = box.harvest([{"key": "w", "op": "read", "fn": "where"}], {}).results["w"]
 report = grade_class("a1_backprop", sys.argv[1], sys.argv[2], workers=2, progress=False,
                      overrides={"Sandbox": {"cell_timeout": 20}})
 print(json.dumps({"grader": autodiff_lab.__file__, "kernels": kernels,
@@ -103,6 +110,6 @@ def test_student_modules_do_not_stand_in_for_the_engines(tmp_path):
             "    extra = 'imported'\nexcept ImportError as err:\n    extra = type(err).__name__")
     with Sandbox(Limits(cell_timeout=5), files=str(tmp_path)) as box:
         assert box.run(code).ok
-        got = box.harvest([{"key": "w", "expr": "[where, extra]"}], {}).results["w"]["value"]
+        got = box.harvest([call('[where, extra]', 'w')], {}).results["w"]["value"]
     assert got == [str(Path(isolation.engine_dir()) / "__init__.py"), "ModuleNotFoundError"]
     assert detect_isolation() is Isolation.RLIMITS or "/home/student" not in got[0]

@@ -12,7 +12,7 @@ A2 = {  # student: (status, score out of 15)
     "dee": ("ok", 0),                     # wrong everywhere
     "eve": ("timeout", 5),                # endless loop that swallows the interrupt, in the matmul rule
     "finn": ("crashed", 7),               # os._exit in the mean rule
-    "gus": ("crashed", 9),                # segfault in the reshape rule
+    "gus": ("tampered", 9),               # a segfault through ctypes in the reshape rule: the guard stops ctypes
     "hal": ("crashed", 11),               # allocates 320 GB in the softmax cell
     "ivy": ("invalid", 0),                # corrupt notebook
     "jo": ("needs-manual-grade", 15),     # renamed notebook
@@ -76,7 +76,8 @@ def test_policy_violations_are_reported(sample):
     assert codes["jo"] == {"renamed"}
     assert codes["kai"] == {"deleted-cell", "added-cell"}
     assert codes["lee"] == {"metadata-stripped"}
-    assert codes["max"] == {"outside-answer", "edited-read-only-cell"}
+    # escape: patches numpy, IPython; at run time the changes are ignored and noted, and so is the network
+    assert codes["max"] == {"outside-answer", "edited-read-only-cell", "escape", "changed-module", "reached-out"}
     assert codes["nia"] == {"forbidden-import"}
     assert codes["oli"] == {"not-run"}
     assert codes["ada"] == codes["ben"] == codes["cy"] == codes["dee"] == set()
@@ -105,7 +106,7 @@ def test_feedback_explains_like_the_checker_and_hides_the_hidden_tests(sample):
     out = sample["a2_vjp"].out
     pages = {p.parts[-3]: p.read_text() for p in out.glob("feedback/*/a2_vjp/a2_vjp.html")}
     assert set(pages) == set(A2)
-    assert "Did you undo broadcasting" in pages["ben"]
+    assert "did you undo broadcasting" in pages["ben"].lower()
     assert "my_softmax" in pages["ben"] and "argument 0" in pages["ben"]
     assert "ran out of memory" in pages["cy"] or "build the Jacobian" in pages["cy"]
     for student, page in pages.items():
@@ -133,7 +134,7 @@ def test_class_summary_picture_and_page(sample):
     assert (folder / "summary.png").read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
     page = (folder / "summary.html").read_text()
     assert "data:image/png;base64," in page and page.count("<tr class=") == len(A2)
-    assert "timeout 1" in page and "crashed 3" in page
+    assert "timeout 1" in page and "crashed 2" in page and "tampered 3" in page
 
 
 def test_sandbox_used_is_recorded(sample):

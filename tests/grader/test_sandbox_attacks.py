@@ -17,6 +17,12 @@ from numpy.lib import format as npformat
 from grader.sandbox import ForgedReply, Isolation, KernelDied, Limits, Sandbox, SandboxTimeout, detect_isolation
 from grader.sandbox.supervisor import MAX_ARRAYS, load_arrays
 
+
+def call(expression: str, key: str = "k", inputs: tuple = ()) -> dict:
+    """A harvest item: `expression` evaluated in the notebook, over the grader's arrays named in `inputs`."""
+    return {"key": key, "op": "call", "fn": f"lambda {', '.join(inputs)}: {expression}",
+            "args": [{"$array": name} for name in inputs]}
+
 ADA = Path(__file__).resolve().parents[2] / "grader" / "sample" / "submitted" / "ada"
 ISOLATED = detect_isolation() is not Isolation.RLIMITS
 needs_namespaces = pytest.mark.skipif(not ISOLATED, reason="no namespaces on this machine: rlimits only")
@@ -55,12 +61,15 @@ def ada_a3_with(tmp_path, grade_id, code):
 
     nb = json.loads((ADA / "a3_forward_mode" / "a3_forward_mode.ipynb").read_text())
     for cell in nb["cells"]:
-        if cell["metadata"].get("nbgrader", {}).get("grade_id") == grade_id:
+        if cell["metadata"].get("nbgrader", {}).get("grade_id") in grade_id.split():
             cell["source"] = "".join(cell["source"]) + "\n" + code
     folder = tmp_path / "a3_forward_mode"
     folder.mkdir()
     (folder / "a3_forward_mode.ipynb").write_text(json.dumps(nb))
     return load_assignment("a3_forward_mode"), from_folder("mallory", folder, "a3_forward_mode.ipynb", 2**24)
+
+
+ANSWER_CELLS_A3 = "dual_arithmetic dual_functions jvp_rules jacobian_fwd jacobian_rev cost"
 
 
 # ---- the protocol: forged replies and a kernel that stops reading ---------------------------------------
@@ -70,25 +79,27 @@ os.write(int(sys.argv[2]), b'{"ok": true}\\n{"ok": true, "results": {}}\\n')
 time.sleep(10**6)
 """
 
-# The strongest forger reaches the kernel's own functions (through its import hook) and replaces how it replies
-# (from the next request on: the current one already holds the old function).
+# A kernel taken over (the guard off: these tests hold the supervisor on its own) replaces how it writes its
+# replies, from this cell's reply on.
 KERNEL_SENDS = """
-import sys, time
-kernel = type(sys.meta_path[0]).__init__.__globals__
-_send = kernel["send"]
-def replace_send(*args, **kwargs):
-    _send(*args, **kwargs)
-    {then}
-kernel["send"] = replace_send
+import os, sys, time
+_write, _replies, _count = os.write, int(sys.argv[2]), []
+def write(fd, data):
+    n = _write(fd, data)
+    if fd == _replies:
+        {then}
+    return n
+os.write = write
 """
-REPLY_THEN_SLEEP = KERNEL_SENDS.format(then="time.sleep(10**6)")
-REPLY_TWICE = KERNEL_SENDS.format(then="_send(*args, **kwargs)")
+REPLY_THEN_SLEEP = KERNEL_SENDS.format(then="_count.append(1)\n        if len(_count) >= 2:\n"
+                                             "            time.sleep(10**6)")
+REPLY_TWICE = KERNEL_SENDS.format(then="_write(fd, data)")
 
 
 def test_forged_replies_end_the_run_instead_of_hanging_the_grader():
     limit = QUICK.cell_timeout + QUICK.interrupt_grace + 5
     with Sandbox(QUICK) as box, pytest.raises(ForgedReply, match="forged"):
-        within(limit, box, lambda: (box.run(FORGE_AND_SLEEP), box.harvest([{"key": "k", "expr": "1"}], BIG_INPUT)))
+        within(limit, box, lambda: (box.run(FORGE_AND_SLEEP), box.harvest([call('1')], BIG_INPUT)))
 
 
 def test_a_notebook_that_forges_replies_is_tampered_with_the_points_earned_before(tmp_path):
@@ -106,22 +117,33 @@ def test_a_notebook_that_forges_replies_is_tampered_with_the_points_earned_befor
 def test_a_kernel_that_stops_reading_its_commands_is_killed_at_the_deadline():
     """The request is written under the same deadline as the reply is awaited: a kernel that answers a cell
     and then sleeps instead of reading on cannot block the grader in the write of the next, large, request."""
-    with Sandbox(QUICK) as box:
+    with Sandbox(QUICK, guard=False) as box:
         assert box.run(REPLY_THEN_SLEEP).ok and box.run("x = 1").ok     # answered; the kernel now sleeps
         start = time.monotonic()
         with pytest.raises(SandboxTimeout) as err:
-            within(QUICK.cell_timeout + 10, box, lambda: box.harvest([{"key": "k", "expr": "1"}], BIG_INPUT))
+            within(QUICK.cell_timeout + 10, box, lambda: box.harvest([call('1')], BIG_INPUT))
     assert not err.value.interrupted
     assert time.monotonic() - start < QUICK.cell_timeout + 2
 
 
 def test_a_forged_answer_to_the_current_request_does_not_shift_the_next_ones():
-    """Student code that answers a request twice, with the right id: the second answer is recognised as a late
-    one and skipped."""
-    with Sandbox(QUICK) as box:
+    """Student code that answers a request twice, with the right id (a kernel taken over: guard off): the
+    second answer shows the first was forged, and the run ends there, naming the request."""
+    with Sandbox(QUICK, guard=False) as box:
         assert box.run(REPLY_TWICE).ok
+        with pytest.raises(ForgedReply) as err:
+            box.run("x = 1")
+    assert err.value.duplicate_of == box.request_ids[0]
+
+
+def test_rebinding_how_the_kernel_writes_changes_nothing_under_the_guard():
+    """Under the guard the os module is read-only: the cell that would double the replies fails in itself,
+    and the replies stay as they were."""
+    with Sandbox(QUICK) as box:
+        cell = box.run(REPLY_TWICE)
+        assert not cell.ok and "read-only" in cell.evalue
         assert box.run("x = 1").ok
-        assert box.harvest([{"key": "x", "expr": "x"}], {}).arrays["a0"] == 1
+        assert box.harvest([call('x', 'x')], {}).arrays["a0"] == 1
         assert not box.run("y = 2 / 0").ok
 
 
@@ -133,13 +155,15 @@ def test_a_kernel_that_closes_its_reply_pipe_and_sleeps_is_killed():
 
 
 def test_an_interrupt_that_comes_after_the_cell_ended_does_not_shift_the_next_reply():
-    """The race of a cell that ends just as its time is up: the interrupt finds the kernel idle."""
+    """The race of a cell that ends just as its time is up: the interrupt (sent as _request sends it, for a
+    request past its time) finds the kernel idle, and its echo is skipped."""
     with Sandbox(QUICK) as box:
         assert box.run("x = 1").ok
+        box._interrupted.add(box.request_ids[-1])
         box._interrupt()
         time.sleep(0.5)
         assert box.run("y = 2").ok
-        assert box.harvest([{"key": "y", "expr": "y"}], {}).arrays["a0"] == 2
+        assert box.harvest([call('y', 'y')], {}).arrays["a0"] == 2
 
 
 # ---- the whole submission's time --------------------------------------------------------------------------
@@ -162,13 +186,11 @@ def test_the_sandbox_dies_at_the_end_of_the_budget_whatever_the_grader_is_doing(
 
 
 def test_a_slow_notebook_is_a_timeout_with_the_points_earned_before(tmp_path):
+    """Every answer cell takes 1.5 s, each well within the cell limit; together they run past the notebook's
+    total time, and the parts harvested before that keep their points."""
     from grader.runner import grade_submission
 
-    slow = ("import sys, time\n_shell = get_ipython()\n"
-            "_run, _collect = _shell.run_cell, sys.modules['harvest'].collect\n"
-            "_shell.run_cell = lambda *a, **k: (time.sleep(1.5), _run(*a, **k))[1]\n"
-            "sys.modules['harvest'].collect = lambda *a, **k: (time.sleep(1.5), _collect(*a, **k))[1]\n")
-    assignment, sub = ada_a3_with(tmp_path, "dual_arithmetic", slow)
+    assignment, sub = ada_a3_with(tmp_path, ANSWER_CELLS_A3, "import time\ntime.sleep(1.5)")
     result = grade_submission(sub, assignment, limits=Limits(cell_timeout=3, submission_timeout=6),
                               isolation=detect_isolation(), forbidden_modules=[], forbidden_functions=[])
     assert result.status == "timeout" and "total time limit of 6 s" in result.failure["reason"]
@@ -231,22 +253,22 @@ def harvest_returns(value: str) -> str:
 
 def test_a_harvest_of_ten_million_empty_lists_is_refused():
     """40 MB of JSON would be 1.6 GB of Python lists in the grader: the skeleton's line has its own limit."""
-    with Sandbox(QUICK) as box:
+    with Sandbox(QUICK, guard=False) as box:
         assert box.run(harvest_returns("[[]] * 10_000_000")).ok
         with pytest.raises(KernelDied, match="larger than the limit"):
-            box.harvest([{"key": "k", "expr": "1"}], {})
+            box.harvest([call('1')], {})
 
 
 @pytest.mark.parametrize("value", ["[[]] * 200_000", "eval('[' * 100 + ']' * 100)"])
 def test_a_skeleton_of_too_many_values_or_too_deep_is_dropped(value):
-    with Sandbox(QUICK) as box:
+    with Sandbox(QUICK, guard=False) as box:
         assert box.run(harvest_returns(value)).ok
-        assert box.harvest([{"key": "k", "expr": "1"}], {}).results == {}
+        assert box.harvest([call('1')], {}).results == {}
 
 
 def test_a_plain_skeleton_comes_back():
     with Sandbox(QUICK) as box:
-        assert box.harvest([{"key": "k", "expr": "[[1, 2], {'a': 'forward'}]"}], {}).results["k"]["value"] \
+        assert box.harvest([call("[[1, 2], {'a': 'forward'}]")], {}).results["k"]["value"] \
             == [[{"$array": "a0"}, {"$array": "a1"}], {"a": "forward"}]
 
 
@@ -264,9 +286,9 @@ _h.save_arrays = _save
 
 
 def test_a_tampered_kernel_cannot_send_gigabytes_of_empty_strings():
-    with Sandbox(QUICK) as box:
+    with Sandbox(QUICK, guard=False) as box:
         assert box.run(U0_HARVEST).ok
-        got = box.harvest([{"key": "k", "expr": "1.0"}], {})
+        got = box.harvest([call('1.0')], {})
     assert got.results == {} and got.arrays == {}
 
 
@@ -296,12 +318,12 @@ def test_kernel_keyrings_are_closed_to_student_code():
     would be there for the next (and stay on the machine)."""
     import errno
 
-    with Sandbox(QUICK, slot=7) as box:
+    with Sandbox(QUICK, slot=7, guard=False) as box:
         assert box.run(ADD_KEY.format(add_key=248)).ok
-        added = box.harvest([{"key": "k", "expr": "added"}], {})
-    with Sandbox(QUICK, slot=7) as box:
+        added = box.harvest([call('added')], {})
+    with Sandbox(QUICK, slot=7, guard=False) as box:
         assert box.run(FIND_KEY.format(keyctl=250, search=KEYCTL_SEARCH)).ok
-        found = box.harvest([{"key": "k", "expr": "found"}], {})
+        found = box.harvest([call('found')], {})
     values = lambda got: [int(got.arrays[a["$array"]]) for a in got.results["k"]["value"]]  # noqa: E731
     assert values(added) == [-1, errno.EPERM]
     assert values(found) == [-1, errno.EPERM]
@@ -319,9 +341,9 @@ def test_shipped_modules_do_not_shadow_the_kernels(tmp_path):
     (tmp_path / "helpers.py").write_text("ANSWER = 42\n")
     code = ("import numpy, harvest, helpers\n"
             "where = [numpy.__file__, harvest.__file__, str(helpers.ANSWER)]")
-    with Sandbox(QUICK, files=str(tmp_path), forbidden=("autograd",)) as box:
+    with Sandbox(QUICK, files=str(tmp_path), forbidden=("autograd",), guard=False) as box:
         assert box.run(code).ok
-        got = box.harvest([{"key": "k", "expr": "where"}, {"key": "x", "expr": "__inputs__['x'] * 2"}],
+        got = box.harvest([call('where'), call("x * 2", "x", inputs=("x",))],
                           {"x": np.arange(3.0)})
         forbidden = box.run("import autograd")
     numpy_file, harvest_file, answer = got.results["k"]["value"]
@@ -333,8 +355,8 @@ def test_shipped_modules_do_not_shadow_the_kernels(tmp_path):
 @needs_namespaces
 def test_the_sandbox_command_line_shows_no_host_paths(tmp_path):
     (tmp_path / "notes.txt").write_text("x")
-    with Sandbox(QUICK, files=str(tmp_path)) as box:
+    with Sandbox(QUICK, files=str(tmp_path), guard=False) as box:
         assert box.run("line = open('/proc/1/cmdline').read()").ok
-        line = box.harvest([{"key": "k", "expr": "line"}], {}).results["k"]["value"]
+        line = box.harvest([call('line')], {}).results["k"]["value"]
         scratch = box._scratch
     assert line and str(tmp_path) not in line and scratch not in line and "cgroup" not in line
