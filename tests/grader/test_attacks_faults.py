@@ -110,7 +110,9 @@ def test_a_thread_bomb_in_another_graders_sandbox_does_not_make_this_one_fail():
 def test_what_a_previous_holder_left_running_as_a_uid_is_killed_before_the_uid_is_leased_again():
     """Attack: a process left running as a sandbox uid (a holder that escaped its cleanup) would count
     against the next holder's process limit and could watch its files; it is killed before the uid is reused."""
-    uid = leases.UID_BASE + 500
+    free = leases.lease_uid(500)      # a uid no live sandbox holds now
+    uid = free.uid
+    free.release()
 
     def become():
         os.setgroups([])
@@ -119,10 +121,11 @@ def test_what_a_previous_holder_left_running_as_a_uid_is_killed_before_the_uid_i
 
     starter = subprocess.run(["sh", "-c", "sleep 60 >/dev/null 2>&1 & echo $!"], preexec_fn=become,
                              capture_output=True, text=True)   # the sleep outlives its parent, as leftovers do
+    assert starter.returncode == 0 and starter.stdout.strip().isdigit(), starter.stderr
     leftover = int(starter.stdout)
     try:
         assert leftover in leases.processes_of(uid)
-        with Sandbox(QUICK, slot=500) as box:
+        with Sandbox(QUICK, slot=uid - leases.UID_BASE) as box:
             assert box.uid == uid and box.run("x = 1").ok
         assert leftover not in leases.processes_of(uid)
     finally:
