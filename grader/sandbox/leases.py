@@ -38,8 +38,10 @@ class UidLease:
         self.uid, self._fd = uid, fd
 
     def release(self) -> None:
+        """Kill what still runs as the uid, without waiting (the next holder waits, or takes another uid while
+        this one's zombies wait for the machine's init to reap them), and free it."""
         if self._fd is not None:
-            clear_uid(self.uid, timeout=2.0)   # the next holder clears too; this just spares it the wait
+            kill_all(processes_of(self.uid))
             os.close(self._fd)
             self._fd = None
 
@@ -77,35 +79,43 @@ def lease_uid(preferred: int = 0) -> UidLease:
                     f"{folder}); grade with fewer workers or wait for the other graders")
 
 
-def processes_of(uid: int) -> list[int]:
-    """The processes (visible here) with `uid` as their real, effective, saved or file-system uid."""
-    found, wanted = [], str(uid)
+def processes_of(uid: int) -> dict[int, bool]:
+    """{pid: whether it is a zombie} of the processes (visible here) with `uid` as their real, effective, saved
+    or file-system uid."""
+    found, wanted = {}, str(uid)
     for name in os.listdir("/proc"):
         if not name.isdigit():
             continue
         try:
             with open(f"/proc/{name}/status") as f:
-                uids = next((line.split()[1:] for line in f if line.startswith("Uid:")), [])
-        except OSError:   # gone meanwhile
+                fields = dict(line.split(":", 1) for line in f if line.startswith(("State:", "Uid:")))
+        except (OSError, ValueError):   # gone meanwhile
             continue
-        if wanted in uids:
-            found.append(int(name))
+        if wanted in fields.get("Uid", "").split():
+            found[int(name)] = fields.get("State", "").split()[:1] == ["Z"]
     return found
 
 
-def clear_uid(uid: int, timeout: float = 5.0) -> bool:
-    """Kill every process that runs as `uid` and wait until none is left (False if some outlive `timeout`, say
-    a zombie whose parent does not reap it). A sandbox's uid owns nothing else that outlives it: its files are
-    on the sandbox's own tmpfs, its IPC in its own namespace, and keyrings are closed to it (launcher.py)."""
-    deadline = time.monotonic() + timeout
-    while pids := processes_of(uid):
-        for pid in pids:
+def kill_all(pids: dict[int, bool]) -> None:
+    for pid, zombie in pids.items():
+        if not zombie:
             try:
                 os.kill(pid, signal.SIGKILL)
             except (ProcessLookupError, PermissionError):
                 pass
-        if time.monotonic() > deadline:
+
+
+def clear_uid(uid: int, timeout: float = 5.0) -> bool:
+    """Kill every process that runs as `uid` and wait until none is left. False if some outlive `timeout`, or
+    only zombies are left: they still count against the uid's process limit until whoever adopted them (the
+    machine's init, after the sandbox's launcher died) reaps them, so the caller takes another uid meanwhile.
+    A sandbox's uid owns nothing else that outlives it: its files are on the sandbox's own tmpfs, its IPC in its
+    own namespace, and keyrings are closed to it (launcher.py)."""
+    deadline = time.monotonic() + timeout
+    while pids := processes_of(uid):
+        if all(pids.values()) or time.monotonic() > deadline:
             return False
+        kill_all(pids)
         time.sleep(0.01)
     return True
 
