@@ -132,6 +132,7 @@ def cell_settings(assignment_id: str, template: dict, allowed: dict, own_rules: 
     return settings
 
 
+@lru_cache(maxsize=4096)
 def _parse(source: str):
     """(AST, lines to quote) of the cell as IPython runs it (magics become get_ipython() calls); None when it does
     not parse (the kernel raises SyntaxError before anything runs)."""

@@ -4,6 +4,7 @@ how it judges what came back; with the helpers that reject a return value of the
 
 from __future__ import annotations
 
+import copy
 import inspect
 import zlib
 from dataclasses import dataclass, field
@@ -52,8 +53,13 @@ class Probe:
         return np.random.default_rng(self.seed)
 
     def _values(self) -> list:
-        rng = self.rng()
-        return [make_input(spec, rng) for spec in self.args]
+        """The inputs the specs draw under this probe's seed: drawn once per seed, a fresh copy each call (a
+        caller may change what it gets)."""
+        drawn = getattr(self, "_drawn", None)
+        if drawn is None or drawn[0] != self.seed:
+            rng = self.rng()
+            drawn = self._drawn = (self.seed, [make_input(spec, rng) for spec in self.args])
+        return copy.deepcopy(drawn[1])
 
     def arg_name(self, i: int) -> str:
         try:

@@ -82,17 +82,21 @@ def lease_uid(preferred: int = 0) -> UidLease:
 def processes_of(uid: int) -> dict[int, bool]:
     """{pid: whether it is a zombie} of the processes (visible here) with `uid` as their real, effective, saved
     or file-system uid."""
-    found, wanted = {}, str(uid)
+    found, wanted = {}, str(uid).encode()
     for name in os.listdir("/proc"):
         if not name.isdigit():
             continue
         try:
-            with open(f"/proc/{name}/status") as f:
-                fields = dict(line.split(":", 1) for line in f if line.startswith(("State:", "Uid:")))
-        except (OSError, ValueError):   # gone meanwhile
+            fd = os.open(f"/proc/{name}/status", os.O_RDONLY)
+            try:
+                status = os.read(fd, 4096)
+            finally:
+                os.close(fd)
+        except OSError:   # gone meanwhile
             continue
-        if wanted in fields.get("Uid", "").split():
-            found[int(name)] = fields.get("State", "").split()[:1] == ["Z"]
+        uids = status.partition(b"\nUid:")[2].partition(b"\n")[0].split()
+        if wanted in uids:
+            found[int(name)] = status.partition(b"\nState:")[2].split()[:1] == [b"Z"]
     return found
 
 
