@@ -81,11 +81,14 @@ class Guard:
         self._noted: set = set()
         self._depth = 0                  # > 0 inside a watched engine function
         self._busy = False
+        self._trusted: dict[str, bool] = {}
 
     # --- whose code is running -------------------------------------------------------------------------
     def trusted(self, filename: str) -> bool:
-        return (filename in self.kernel_files or filename.startswith("<frozen ")
-                or os.path.realpath(filename).startswith(self.trusted_dirs))
+        if filename not in self._trusted:
+            self._trusted[filename] = (filename in self.kernel_files or filename.startswith("<frozen ")
+                                       or os.path.realpath(filename).startswith(self.trusted_dirs))
+        return self._trusted[filename]
 
     def student_frame(self, frame):
         """The innermost frame of the notebook's code from `frame` outwards, or None."""
@@ -223,14 +226,6 @@ class Guard:
     def drain(self) -> list[dict]:
         notes, self.notes = self.notes, []
         return notes
-
-    def outside(self, fn, *args):
-        """fn(*args) as the kernel's own work: the engine makers it runs are not the student's."""
-        self._depth += 1
-        try:
-            return fn(*args)
-        finally:
-            self._depth -= 1
 
     # --- read-only modules -------------------------------------------------------------------------------
     def freeze(self) -> None:

@@ -20,8 +20,13 @@ also runs in a plain nbgrader kernel (probes.grade).
 """
 
 import io
+import os
+import types
 
 import numpy as np
+
+import autodiff_lab
+from autodiff_lab import Primitive, Value
 
 try:   # the reference functions, for the specs {"$ref": name}
     from . import functions
@@ -42,11 +47,6 @@ class Capture:
     the engine's classes or modules do not reach the harvest."""
 
     def __init__(self, engine_files: tuple[str, ...] = ()) -> None:
-        import os
-
-        import autodiff_lab
-        from autodiff_lab import Primitive, Value
-
         self.Primitive, self.Value = Primitive, Value
         self.slots = {name: Value.__dict__[name] for name in ("data", "grad", "label", "op", "a", "da", "b", "db")}
         self.new = object.__new__
@@ -57,7 +57,7 @@ class Capture:
     def check_rule(self, rule, primitive: str) -> None:
         """Note a rule that is the engine's own (its code lives in the engine or is the guard's wrapper of a
         built-in rule) rather than one the notebook wrote."""
-        code = getattr(rule, "__code__", None) if isinstance(rule, type(lambda: 0)) else None
+        code = rule.__code__ if isinstance(rule, types.FunctionType) else None
         if code is not None and code.co_filename.startswith(self.engine_files):
             self.notes.append({"fn": f"built-in rule of {primitive}", "cell": "", "line": 0})
 
