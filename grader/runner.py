@@ -23,6 +23,8 @@ import time
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
 
+import numpy as np
+
 from .assignment import Assignment
 from .collect import Submission
 from .kernel_notes import findings as kernel_findings
@@ -30,6 +32,8 @@ from .probes import Check, rebuild
 from .sandbox import ForgedReply, Isolation, KernelDied, Limits, Sandbox, SandboxTimeout, Tampered
 from .structure import MANUAL, TAMPERED, InvalidNotebook, Matched, Violation, match, read_notebook
 
+REPLY_FACTOR = 2           # a harvest may send back this many times what its checks expect, plus the floor
+REPLY_FLOOR = 4 * 2**20    # (a Value graph, trained parameters: sizes the checks do not fix)
 STATUSES = ("ok", "timeout", "crashed", "invalid", "resource-limit", "tampered", "needs-manual-grade")
 SEVERITY_ORDER = ("invalid", "crashed", "timeout", "resource-limit", "tampered", "needs-manual-grade", "ok")
 
@@ -200,7 +204,8 @@ def harvest_part(box: Sandbox, assignment: Assignment, gid: str, limits: Limits,
             inputs.update(probe_inputs)
         timeout = part.probes[batch[0]].time_limit if len(batch) == 1 and part.probes[batch[0]].time_limit \
             else limits.cell_timeout
-        reply = box.harvest(items, inputs, timeout=timeout)
+        expects = sum(nbytes(assignment.expected(gid, i)) for i in batch)
+        reply = box.harvest(items, inputs, timeout=timeout, max_bytes=REPLY_FLOOR + REPLY_FACTOR * expects)
         if engine is not None:
             engine += reply.engine
         for i in batch:
@@ -209,6 +214,15 @@ def harvest_part(box: Sandbox, assignment: Assignment, gid: str, limits: Limits,
                       if isinstance(k, str) and k.startswith(prefix)}
             seconds[i] = reply.seconds
     return got, seconds
+
+
+def nbytes(value) -> int:
+    """The bytes of the numbers in an expected value (arrays and numbers in lists, tuples and dicts)."""
+    if isinstance(value, (list, tuple)):
+        return sum(nbytes(v) for v in value)
+    if isinstance(value, dict):
+        return sum(nbytes(v) for v in value.values())
+    return np.asarray(value).nbytes if isinstance(value, (np.ndarray, float, int, np.generic)) else 0
 
 
 def safe_rebuild(entry, arrays):

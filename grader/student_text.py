@@ -218,6 +218,7 @@ MESSAGES = (   # what the engine, numpy and Python write, {hole} or {one|other} 
     "returned {type}, not a number or an array of numbers",
     "sent back something the grader cannot read",
     "returned an array of {int} bytes, more than the grader accepts",
+    "returned {int} bytes of numbers, more than this check expects ({int})",
     # numpy
     "operands could not be broadcast together with shapes {shapes}",
     "matmul: Input operand {int} has a mismatch in its core dimension {int}, with gufunc signature "

@@ -110,9 +110,10 @@ def from_spec(spec, inputs: dict):
 
 
 def collect(namespace: dict, items: list, inputs: dict, capture: Capture | None = None,
-            compile_text=None) -> tuple[dict, dict]:
+            compile_text=None, max_bytes: int | None = None) -> tuple[dict, dict]:
     """Run each item; {key: {"value": skeleton} or {"error": "Type: message"}}, and the arrays.
-    `compile_text(text, namespace)` turns the grader's lambda text into a function (default: eval)."""
+    `compile_text(text, namespace)` turns the grader's lambda text into a function (default: eval).
+    `max_bytes`: what the request's checks expect back, at most (an item past it is an error of its own)."""
     capture = capture or Capture()
     compile_text = compile_text or _eval_text
     results, arrays = {}, {}
@@ -120,10 +121,26 @@ def collect(namespace: dict, items: list, inputs: dict, capture: Capture | None 
         try:
             fn = _function(item["fn"], namespace, compile_text)
             value = OPS[item["op"]](capture, fn, item, inputs, namespace, compile_text)
-            results[item["key"]] = {"value": to_plain(value, arrays, item["key"])}
+            results[item["key"]] = {"value": _within(value, arrays, item["key"], max_bytes)}
         except BaseException as err:  # student code may raise anything; an interrupt ends only this item
             results[item["key"]] = {"error": describe_error(err)}
     return results, arrays
+
+
+def _within(value, arrays: dict, key: str, max_bytes: int | None):
+    """to_plain(value), refused (and its arrays dropped) when the request's arrays would pass max_bytes."""
+    before = set(arrays)
+    try:
+        skeleton = to_plain(value, arrays, key)
+        total = sum(a.nbytes for a in arrays.values())
+        if max_bytes is not None and total > max_bytes:
+            raise NotPlain(f"returned {sum(arrays[n].nbytes for n in set(arrays) - before)} bytes of numbers, "
+                           f"more than this check expects ({max_bytes})")
+    except BaseException:
+        for name in set(arrays) - before:
+            del arrays[name]
+        raise
+    return skeleton
 
 
 def describe_error(err: BaseException) -> str:

@@ -62,9 +62,9 @@ def run_cell(shell, code: str) -> dict:
     return {"ok": False, "ename": type(err).__name__, "evalue": str(err)[:MAX_EVALUE]}
 
 
-def run_harvest(shell, items: list, payload: bytes, capture) -> tuple[dict, bytes]:
+def run_harvest(shell, items: list, payload: bytes, capture, max_bytes: int | None = None) -> tuple[dict, bytes]:
     inputs = harvest.load_arrays(payload) if payload else {}
-    results, arrays = harvest.collect(shell.user_ns, items, inputs, capture)
+    results, arrays = harvest.collect(shell.user_ns, items, inputs, capture, max_bytes=max_bytes)
     buf = io.BytesIO()
     harvest.save_arrays(buf, arrays)
     return {"ok": True, "results": results}, buf.getvalue()
@@ -186,7 +186,7 @@ def main(send=send, run_cell=run_cell, run_harvest=run_harvest) -> None:
                 cells.by_count[shell.execution_count] = str(msg.get("cell", ""))
                 reply, data = run_cell(shell, msg["code"]), b""
             elif msg["op"] == "harvest":
-                reply, data = run_harvest(shell, msg["items"], payload, capture)
+                reply, data = run_harvest(shell, msg["items"], payload, capture, msg.get("max_bytes"))
             else:
                 reply, data = {"ok": False, "ename": "ProtocolError", "evalue": f"unknown op {msg['op']!r}"}, b""
             reply["engine"] = guard.drain() + capture.notes

@@ -38,6 +38,7 @@ TAMPERED = 114              # guard.TAMPERED: the kernel's guard stopped student
 MAX_LINE = 1 * MiB          # a reply's JSON line, the harvest's skeleton included: the arrays travel in the npz
 READ_CHUNK = 1 * MiB        # what one read of the reply pipe takes at most
 FORGED = "student code wrote its own replies to the grader (forged or garbled); the run was stopped"
+NPZ_SLACK = 2 * MiB         # what an npz adds to its arrays' bytes: headers and the zip's directory, with room
 TOO_LARGE = "sent the grader a reply larger than the limit"
 
 
@@ -425,18 +426,26 @@ class Sandbox:
         return CellResult(bool(reply.get("ok")), str(reply.get("ename", ""))[:200],
                           str(reply.get("evalue", ""))[:2000], time.monotonic() - start, engine_notes(reply))
 
-    def harvest(self, items: list[dict], inputs: dict[str, np.ndarray], timeout: float | None = None) -> HarvestResult:
-        """Evaluate the grader's expressions in the kernel on `inputs`; return the untrusted results (none
-        at all when what came back is garbled, too large or too deeply nested: the student's loss)."""
+    def harvest(self, items: list[dict], inputs: dict[str, np.ndarray], timeout: float | None = None,
+                max_bytes: int | None = None) -> HarvestResult:
+        """Run the harvest items (harvest.py) in the kernel on `inputs`; return the untrusted results (none
+        at all when what came back is garbled, too large or too deeply nested: the student's loss). `max_bytes`:
+        the arrays the checks expect back, at most; a reply carrying more is refused before it is read."""
         buf = io.BytesIO()
         np.savez(buf, **inputs)
         start = time.monotonic()
-        reply = self._request({"op": "harvest", "items": items}, timeout, buf.getvalue())
+        request = {"op": "harvest", "items": items} | ({"max_bytes": max_bytes} if max_bytes else {})
+        cap = max_bytes + NPZ_SLACK if max_bytes else self.limits.reply
+        self.max_reply = min(cap, self.limits.reply)
+        try:
+            reply = self._request(request, timeout, buf.getvalue())
+        finally:
+            self.max_reply = None
         results, arrays = reply.get("results"), {}
         if not isinstance(results, dict) or not bounded(results):
             results = {}
         try:
-            arrays = load_arrays(reply.get("payload", b""), self.limits.reply) if results else {}
+            arrays = load_arrays(reply.get("payload", b""), min(cap, self.limits.reply)) if results else {}
         except Exception:  # noqa: BLE001  (a garbled reply is the student's loss, never the grader's crash)
             results = {}
         return HarvestResult(results, arrays, time.monotonic() - start, engine_notes(reply))

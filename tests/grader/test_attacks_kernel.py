@@ -269,3 +269,23 @@ def test_the_right_answers_run_under_the_guard_untouched(tmp_path):
                                   isolation=detect_isolation(), forbidden_modules=[], forbidden_functions=[],
                                   allowed_functions={"jacobian_fwd": ["jvp"], "jacobian_rev": ["vjp"]})
         assert (result.status, result.score) == ("ok", a.max_score), (name, result.failure, result.violations)
+
+
+def test_attack_an_answer_larger_than_its_check_expects_fails_alone():
+    """Attack: a function that returns far more numbers than its check expects (to exhaust the grader, or
+    hoping the reply is lost with the others): that item is an error of its own, refused in the kernel, and the
+    other items of the request come back; a kernel that ignores the cap is refused before its reply is read."""
+    from grader.sandbox import KernelDied
+
+    big = {"key": "big", "op": "call", "fn": "lambda: np.ones(2**21)"}           # 16 MiB
+    small = {"key": "small", "op": "call", "fn": "lambda: np.ones(3)"}
+    with Sandbox(QUICK) as box:
+        box.run("import numpy as np")
+        got = box.harvest([big, small], {}, max_bytes=2**20)
+    assert "more than this check expects" in got.results["big"]["error"]
+    assert list(got.arrays[got.results["small"]["value"]["$array"]]) == [1.0, 1.0, 1.0]
+    with Sandbox(QUICK, guard=False) as box:              # a kernel taken over: it sends the 16 MiB anyway
+        box.run("import numpy as np, sys\nh = sys.modules['harvest']\n"
+                "h._within = lambda value, arrays, key, cap: h.to_plain(value, arrays, key)")
+        with pytest.raises(KernelDied, match="larger than the limit"):
+            box.harvest([big], {}, max_bytes=2**20)
