@@ -8,6 +8,7 @@ with --prune), and the gradebook is copied to <out>/backups/ before each run (th
 
 from __future__ import annotations
 
+import json
 import os
 import sqlite3
 import warnings
@@ -72,6 +73,11 @@ class GradebookWriter:
                                "assignments` (and release the new version) before grading.")
         (root / "nbgrader_config.py").write_text(COURSE_CONFIG.format(course=self.course))
         self.gb = Gradebook(f"sqlite:///{db}", course_id=self.course)
+        self.flags = root / assignment.id / "auto-flags.json"
+        try:
+            self.flagged = set(json.loads(self.flags.read_text()))
+        except (OSError, ValueError, TypeError):
+            self.flagged = set()     # none known: a flag already in the gradebook may be a person's, and stays
 
     def record(self, result: Result) -> None:
         """Write a result's scores, replacing any earlier automatic ones (never a stale score). A failure leaves
@@ -98,8 +104,25 @@ class GradebookWriter:
                 grade.needs_manual_grade = result.status == "needs-manual-grade"
             elif verdict_changed:     # a person graded an earlier verdict: flag it for a look, keep their score
                 grade.needs_manual_grade = True
-        submitted.flagged = result.status != "ok"
+        self._flag(submitted, result)
         gb.db.commit()
+        self._save_flags()
+
+    def _flag(self, submitted, result: Result) -> None:
+        """Flag a submission that is not `ok`; clear only a flag this grader set (auto-flags.json lists them):
+        a flag a person set in formgrader stays."""
+        if result.status != "ok":
+            submitted.flagged = True
+            self.flagged.add(result.student)
+        elif result.student in self.flagged:
+            submitted.flagged = False
+            self.flagged.discard(result.student)
+
+    def _save_flags(self) -> None:
+        self.flags.parent.mkdir(parents=True, exist_ok=True)
+        tmp = self.flags.with_suffix(".tmp")
+        tmp.write_text(json.dumps(sorted(self.flagged)))
+        os.replace(tmp, self.flags)
 
     def forget_others(self, students: set[str]) -> tuple[list[str], list[str]]:
         """Remove this assignment's submissions by students not in `students`, except those holding anything a

@@ -410,6 +410,28 @@ def test_regrading_never_overwrites_a_manual_score(tmp_path, grade_quickly, no_s
     assert manual_grades(out, "ada") == (0.5, "copied?")
 
 
+def test_a_flag_a_person_set_stays_and_only_the_graders_own_flags_are_cleared(tmp_path, grade_quickly,
+                                                                              monkeypatch):
+    """Fault: a person flags ada's submission in formgrader; dee's run crashed once (flagged by the grader) and
+    is graded again fine. ada's flag stays through the regrade; dee's automatic flag is cleared."""
+    from grader import runner
+
+    out = tmp_path / "course"
+    root = a1_course(tmp_path / "submitted")
+    crashed = {"kind": "crashed", "cell": "", "reason": "the kernel died"}
+    monkeypatch.setattr(runner, "run_in_sandbox", lambda m, a, sub, *rest: runner.Run(
+        failure=crashed if sub.student == "dee" else None))
+    grade_quickly(A1, root, out)
+    with gradebook(out) as gb:
+        gb.find_submission_notebook(A1, A1, "ada").flagged = True      # a person's flag
+        gb.db.commit()
+    monkeypatch.setattr(runner, "run_in_sandbox", lambda *a, **k: runner.Run())
+    grade_quickly(A1, root, out, force=True)
+    with gradebook(out) as gb:
+        assert gb.find_submission_notebook(A1, A1, "ada").flagged
+        assert not gb.find_submission_notebook(A1, A1, "dee").flagged
+
+
 def test_each_run_backs_up_the_gradebook_and_the_backup_restores_a_manual_score(tmp_path, grade_quickly, no_sandbox):
     """Fault: the gradebook is lost after a run (deleted, damaged). The backup made before that run holds the
     manual score given earlier, and copying it back (the guide's command) restores it."""
