@@ -248,7 +248,7 @@ def test_too_many_arrays_are_refused_before_they_are_listed():
 
 def harvest_returns(value: str) -> str:
     """A cell that makes every harvest answer `value` (a Python expression) as its skeleton, as is."""
-    return f"import sys\nsys.modules['harvest'].collect = lambda *args: ({{'k': {{'value': {value}}}}}, {{}})"
+    return f"import sys\nsys.modules['harvest'].collect = lambda *args, **kwargs: ({{'k': {{'value': {value}}}}}, {{}})"
 
 
 def test_a_harvest_of_ten_million_empty_lists_is_refused():
