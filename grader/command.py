@@ -42,6 +42,7 @@ def register(subparsers) -> None:
     p.add_argument("--quiet", action="store_true", help="no progress bar")
     p.add_argument("--sample", action="store_true", help="grade the sample class in grader/sample")
     p.set_defaults(run=run)
+    register_export(subparsers)
 
 
 def run(args: argparse.Namespace) -> int:
@@ -106,3 +107,46 @@ def sandbox_overrides(args: argparse.Namespace) -> dict:
     if args.sample and given["cell_timeout"] is None:
         given["cell_timeout"] = SAMPLE_CELL_TIMEOUT
     return {name: value for name, value in given.items() if value is not None}
+
+
+EXPORT_DOC = """`autodiff-lab export`: an assignment's grades as the gradebook-import CSV of Canvas or Moodle, a row per
+student of the roster (0 and flagged for those who submitted nothing). Names are matched, never guessed.
+
+    autodiff-lab export a2_vjp --roster roster.csv --format canvas|moodle [--out grader/out] [--to FILE]
+                        [--title TEXT] [--canvas-id N] [--moodle-id email|idnumber|username] [--allow-unmatched]
+"""
+
+
+def register_export(subparsers) -> None:
+    from .lms_export import FORMATS, MOODLE_IDS
+
+    p = subparsers.add_parser("export", help="an assignment's grades for Canvas or Moodle, matched to a roster",
+                              description=EXPORT_DOC, formatter_class=argparse.RawDescriptionHelpFormatter)
+    p.add_argument("assignment", help="the assignment graded, e.g. a2_vjp")
+    p.add_argument("--roster", type=Path, required=True,
+                   help="CSV: id,name,email, or the LMS's own export (Canvas gradebook, Moodle grades)")
+    p.add_argument("--format", choices=FORMATS, required=True, help="the LMS to import into")
+    p.add_argument("--out", type=Path, default=DEFAULT_OUT,
+                   help=f"the course folder graded into (default {DEFAULT_OUT})")
+    p.add_argument("--to", type=Path, help="the file to write (default <out>/<assignment>/lms/<format>-import.csv)")
+    p.add_argument("--title", help="the assignment's name in the LMS (default the assignment)")
+    p.add_argument("--canvas-id", help="Canvas's id of the assignment (its column becomes 'TITLE (ID)')")
+    p.add_argument("--moodle-id", choices=list(MOODLE_IDS), default="email",
+                   help="the column Moodle finds students by (default email)")
+    p.add_argument("--allow-unmatched", action="store_true",
+                   help="export even if some submissions match no roster student (they are listed, not exported)")
+    p.set_defaults(run=run_export)
+
+
+def run_export(args: argparse.Namespace) -> int:
+    from .lms import RosterError
+    from .lms_export import export, summary_lines
+
+    try:
+        done = export(args.assignment, args.out, args.roster, args.format, to=args.to, title=args.title,
+                      canvas_id=args.canvas_id, moodle_id=args.moodle_id, allow_unmatched=args.allow_unmatched)
+    except RosterError as err:
+        print(f"autodiff-lab export: {err}", file=sys.stderr)
+        return 1
+    print("\n".join(summary_lines(done)))
+    return 0
