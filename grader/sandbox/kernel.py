@@ -31,6 +31,7 @@ files shipped with a submission (a harvest.py, a numpy/ folder) cannot stand in 
 import io
 import json
 import os
+import signal
 import sys
 import traceback
 from importlib.machinery import PathFinder
@@ -166,6 +167,9 @@ def guarded(engine: str, cells: Cells, armed: bool = True):
 
 def main(send=send, run_cell=run_cell, run_harvest=run_harvest) -> None:
     """The request loop. What it calls is bound here, once: rebinding the module's names later changes nothing."""
+    # A grader started in the background (`cmd &` without job control) hands its children SIGINT ignored, and
+    # Python then raises no KeyboardInterrupt: the kernel's interrupt must work however the grader was started.
+    signal.signal(signal.SIGINT, signal.default_int_handler)
     shell = start(sys.argv[4])
     sys.meta_path.insert(0, Forbidden(json.loads(sys.argv[3])))
     sys.path.append(os.getcwd())     # the student's own modules import, after everything installed

@@ -98,6 +98,20 @@ def test_an_interrupted_loop_is_a_timeout():
     assert err.value.interrupted
 
 
+def test_the_interrupt_works_when_the_grader_was_started_in_the_background():
+    """`autodiff-lab grade ... &` without job control starts the grader with SIGINT ignored, which its children
+    inherit: the kernel still stops on the interrupt (the other cells of the run are not lost to a kill)."""
+    import signal
+
+    previous = signal.signal(signal.SIGINT, signal.SIG_IGN)
+    try:
+        with Sandbox(QUICK) as box, pytest.raises(SandboxTimeout) as err:
+            box.run("while True:\n    x = 1")
+        assert err.value.interrupted
+    finally:
+        signal.signal(signal.SIGINT, previous)
+
+
 def test_a_loop_that_swallows_the_interrupt_is_killed_in_time():
     swallow = ("import time\nwhile True:\n    try:\n        time.sleep(0.01)\n"
                "    except KeyboardInterrupt:\n        pass")
