@@ -8,11 +8,16 @@ The layers, each a file:
     release.py      assignments/ generated from solutions/ by nbgrader (`make assignments`)
     assignment.py   an assignment's template, parts, points and hidden probes
     probes/         hidden tests as data: what to harvest in the sandbox, how to judge it outside
-    structure.py    a submission matched to the template, the assignment policy checked
-    sandbox/        the sandboxed kernel (isolation, limits, the kernel and its harvest helpers)
+    student_text.py what of a student's text a feedback page may show (what the grader can vouch for)
+    structure.py    a submission matched to the template, the assignment policy checked; answer_policy.py and
+                    answer_names.py read answer cells statically for escapes and engine-made derivatives
+    sandbox/        the sandboxed kernel (isolation, uid leases, limits, the kernel, its guard and its harvest)
+    graph_backward.py  the backward pass of a harvested Value graph, run here
+    kernel_notes.py findings from what the kernel's guard noted at run time
     runner.py       one submission: run, harvest, judge, status
     pipeline.py     the class on a worker pool; results, gradebook.py, feedback.py, summary.py written by one
-                    writer; progress.py
-    collect.py      submissions in nbgrader's layout, per student, or from an LMS folder or zip
+                    writer; progress.py; faults.py (the course folder's lock, a full disk)
+    collect.py      submissions in nbgrader's layout, per student, or from an LMS folder or zip: every entry a row
+    lms.py, lms_export.py  a roster matched to the submissions; grades in Canvas's or Moodle's import format
     sample_class.py the sample class in sample/
 """
