@@ -1,7 +1,7 @@
 # Two commands set up everything on a fresh machine that has only Python 3.10+:
 #   make lab    JupyterLab on the course index
 #   make test   every test (what CI runs through .ci/run)
-# Other targets: bench, bench-grading, grade, assignments, lint.
+# Other targets: bench, bench-grading, grade, assignments, lint, dist (the student edition).
 
 PYTHON ?= python3
 VENV   := .venv
@@ -10,7 +10,7 @@ STAMP  := $(VENV)/.installed-$(shell cksum pyproject.toml | cut -d' ' -f1)
 ROOT   := $(filter 0,$(shell id -u))
 export PIP_DISABLE_PIP_VERSION_CHECK := 1
 
-.PHONY: lab test bench bench-grading grade assignments lint graphviz browser install
+.PHONY: lab test bench bench-grading grade assignments lint graphviz browser install dist
 
 install: $(STAMP)
 
@@ -68,3 +68,12 @@ assignments: install
 
 lint: install
 	$(VENV)/bin/ruff check autodiff_lab grader tests bench
+
+# The student edition: dist/autodiff_lab-VERSION.tar.gz and the wheel built from it, with the engine, the lectures
+# and the released assignments, and nothing of solutions/ or grader/ (pyproject.toml, setup.py, MANIFEST.in).
+# A student installs the wheel and runs `autodiff-lab course init DIR`. Offline: setuptools comes from the venv.
+dist: install
+	rm -rf dist
+	$(PY) -c "from setuptools import build_meta; build_meta.build_sdist('dist')"
+	$(PY) -m pip wheel --no-deps --no-build-isolation --no-index -w dist dist/autodiff_lab-*.tar.gz
+	@ls -l dist

@@ -2,7 +2,8 @@
 arguments and calls the library; this file only routes to it.
 
     autodiff-lab draw "log(a*b)" --at a=2 b=3 -o g.svg      (autodiff_lab/viz/command.py)
-    autodiff-lab grade A1 --submissions DIR                  (grader/command.py)
+    autodiff-lab grade A1 --submissions DIR                  (grader/command.py; the course repository only)
+    autodiff-lab course init DIR                             (autodiff_lab/course_init.py)
 """
 
 from __future__ import annotations
@@ -14,6 +15,7 @@ import sys
 COMMANDS = {
     "draw": "autodiff_lab.viz.command",
     "grade": "grader.command",
+    "course": "autodiff_lab.course_init",
 }
 
 
@@ -28,10 +30,11 @@ def main(argv: list[str] | None = None) -> int:
             continue
         module.register(subparsers)
     args, unknown = parser.parse_known_args(argv)
+    if not hasattr(args, "run"):   # before the arguments: a command that is not installed takes none
+        parser.error(f"'{args.command}' is unavailable here: the student edition of autodiff-lab has no grader; "
+                     f"in the course repository, reinstall the project with `make install`")
     if unknown:
         parser.error(f"unrecognized arguments: {' '.join(unknown)}" + _hint_for_dash(unknown))
-    if not hasattr(args, "run"):
-        parser.error(f"'{args.command}' is unavailable here; reinstall the project with `make install`")
     return args.run(args) or 0
 
 
