@@ -81,9 +81,12 @@ A2 = {
     "eve": [("replace", "matmul", "    return g @ W.T\n", SWALLOW)],
     "finn": [("replace", "reductions", "    count = x.size",
               "    import os\n    os._exit(1)   # ends the kernel process\n    count = x.size")],
-    "gus": [("replace", "shapes", "    return np.reshape(g, x.shape)", "    import ctypes\n"
-                                  "    ctypes.string_at(0)   # reads address 0: a segmentation fault\n"
-                                  "    return np.reshape(g, x.shape)")],
+    "gus": [("replace", "shapes", "    return np.reshape(g, x.shape)",
+             "    import sys\n"
+             "    sys.setrecursionlimit(10**7)\n"
+             "    down = lambda n: list(map(down, [n + 1]))\n"
+             "    down(0)   # recursion through C calls outgrows the C stack: a segmentation fault\n"
+             "    return np.reshape(g, x.shape)")],
     "hal": [("append", "softmax", "huge = np.ones((200_000, 200_000))   # 320 GB\n")],
     "ivy": [("corrupt",)],
     "jo": [("rename", "my_assignment2.ipynb")],

@@ -565,7 +565,7 @@ def test_the_reference_solutions_have_no_policy_finding(aid):
 
 SAMPLE_ESCAPES = {   # the sample students whose answers really reach outside (their statuses do not change)
     "finn": ("reductions", "import os"),        # os._exit: crashed first
-    "gus": ("shapes", "import ctypes"),         # segfault: crashed first
+    "gus": ("shapes", "import sys"),            # segfault: crashed first
     "max": ("elementwise", "numpy.allclose"),   # patches numpy, the checker, IPython, builtins: tampered already
 }
 

@@ -12,7 +12,7 @@ A2 = {  # student: (status, score out of 15)
     "dee": ("ok", 0),                     # wrong everywhere
     "eve": ("timeout", 5),                # endless loop that swallows the interrupt, in the matmul rule
     "finn": ("crashed", 7),               # os._exit in the mean rule
-    "gus": ("tampered", 9),               # a segfault through ctypes in the reshape rule: the guard stops ctypes
+    "gus": ("crashed", 9),                # segfault in the reshape rule (recursion through C calls)
     "hal": ("crashed", 11),               # allocates 320 GB in the softmax cell
     "ivy": ("invalid", 0),                # corrupt notebook
     "jo": ("needs-manual-grade", 15),     # renamed notebook
@@ -134,7 +134,7 @@ def test_class_summary_picture_and_page(sample):
     assert (folder / "summary.png").read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
     page = (folder / "summary.html").read_text()
     assert "data:image/png;base64," in page and page.count("<tr class=") == len(A2)
-    assert "timeout 1" in page and "crashed 2" in page and "tampered 3" in page
+    assert "timeout 1" in page and "crashed 3" in page and "tampered 2" in page
 
 
 def test_sandbox_used_is_recorded(sample):
