@@ -73,6 +73,7 @@ class GradebookWriter:
                                "assignments` (and release the new version) before grading.")
         (root / "nbgrader_config.py").write_text(COURSE_CONFIG.format(course=self.course))
         self.gb = Gradebook(f"sqlite:///{db}", course_id=self.course)
+        self.previous: dict[tuple[str, str], float | None] = {}    # (student, part) -> cleared automatic score
         self.flags = root / assignment.id / "auto-flags.json"
         try:
             self.flagged = set(json.loads(self.flags.read_text()))
@@ -88,6 +89,21 @@ class GradebookWriter:
             self.gb.db.rollback()
             raise
 
+    def forget_automatic(self, students: list[str]) -> None:
+        """Clear the automatic scores of the students about to be graded again (a run stopped before their new
+        result, by a full disk say, must not leave their old score in the gradebook); manual scores stay, and the
+        cleared scores are kept here so that a person's grade is re-marked only when the verdict really changes."""
+        a, notebook = self.assignment, Path(self.assignment.notebook).stem
+        for student in students:
+            try:
+                submitted = self.gb.find_submission_notebook(notebook, a.id, student)
+            except Exception:  # noqa: BLE001  (nbgrader's MissingEntry: not graded before)
+                continue
+            for grade in submitted.grades:
+                self.previous[(student, grade.name)] = grade.auto_score
+                grade.auto_score = None
+        self.gb.db.commit()
+
     def _record(self, result: Result) -> None:
         gb, a = self.gb, self.assignment
         notebook = Path(a.notebook).stem
@@ -98,7 +114,8 @@ class GradebookWriter:
         submitted = gb.find_submission_notebook(notebook, a.id, result.student)
         for gid, part in result.parts.items():
             grade = gb.find_grade(gid, notebook, a.id, result.student)
-            verdict_changed = grade.auto_score != part["score"]
+            before = self.previous.pop((result.student, gid), grade.auto_score)
+            verdict_changed = before != part["score"]
             grade.auto_score = part["score"]
             if grade.manual_score is None:
                 grade.needs_manual_grade = result.status == "needs-manual-grade"

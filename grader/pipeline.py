@@ -112,6 +112,7 @@ def grade_class(assignment_id: str, submissions: str | Path, out: str | Path, *,
     cached = {} if force else {s.student: r for s in subs if (r := load_cached(folder, s, key))}
     todo = [s for s in subs if s.student not in cached]
     forget_changed(out, assignment.id, [s.student for s in todo])
+    writer.forget_automatic([s.student for s in todo])
     assignment.prepare()
     grading = {"limits": limits, "isolation": isolation, "forbidden_modules": grader.forbidden_modules,
                "forbidden_functions": forbidden, **cells}

@@ -408,6 +408,8 @@ def test_regrading_never_overwrites_a_manual_score(tmp_path, grade_quickly, no_s
     report = grade_quickly(A1, root, out, force=True)
     assert report.graded == 2
     assert manual_grades(out, "ada") == (0.5, "copied?")
+    with gradebook(out) as gb:      # the verdict did not change: the person's grade is not marked again
+        assert not gb.find_submission_notebook(A1, A1, "ada").grades[0].needs_manual_grade
 
 
 def test_a_flag_a_person_set_stays_and_only_the_graders_own_flags_are_cleared(tmp_path, grade_quickly,

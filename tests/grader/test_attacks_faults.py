@@ -274,7 +274,7 @@ def holds_score(out: Path, student: str, score: str) -> list[str]:
 def test_a_full_disk_while_saving_results_ends_in_one_line_and_leaves_no_stale_score(tmp_path, monkeypatch,
                                                                                       grade_quickly):
     """Fault: the disk fills while results are written after dee resubmitted: one line that says which disk
-    and how much to free, and dee's old score (4) is nowhere: not in grades.csv, results, or feedback."""
+    and how much to free, and dee's old score (4) is nowhere: not in grades.csv, results, feedback, or the gradebook."""
     from grader import pipeline
     from grader.faults import DiskFull
 
@@ -293,6 +293,14 @@ def test_a_full_disk_while_saving_results_ends_in_one_line_and_leaves_no_stale_s
     assert "\n" not in message and str(out) in message and "is full" in message
     assert "free at least" in message and "MiB" in message
     assert holds_score(out, "dee", "4") == [] and not (out / "a1_backprop" / "results" / "dee.json").exists()
+    assert automatic_scores(out, "dee") == {None} and automatic_scores(out, "ada") != {None}   # nor the gradebook
+
+
+def automatic_scores(out: Path, student: str) -> set:
+    from nbgrader.api import Gradebook
+
+    with Gradebook(f"sqlite:///{out / 'gradebook.db'}", course_id="autodiff_lab") as gb:
+        return {g.auto_score for g in gb.find_submission_notebook("a1_backprop", "a1_backprop", student).grades}
 
 
 def test_a_course_folder_on_a_full_file_system_says_what_to_free(tmp_path, grade_quickly):
