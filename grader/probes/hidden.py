@@ -17,15 +17,20 @@ BEGIN_HIDDEN, END_HIDDEN = "### BEGIN HIDDEN TESTS", "### END HIDDEN TESTS"
 
 def hidden_region(source: str) -> str:
     """The lines between the hidden-test markers (all such regions of a cell)."""
+    return "\n".join(lines_between(source, BEGIN_HIDDEN, END_HIDDEN))
+
+
+def lines_between(source: str, begin: str, end: str) -> list[str]:
+    """The lines between each line holding `begin` and the next holding `end` (nbgrader's region markers)."""
     lines, inside = [], False
     for line in source.splitlines():
-        if BEGIN_HIDDEN in line:
+        if begin in line:
             inside = True
-        elif END_HIDDEN in line:
+        elif end in line:
             inside = False
         elif inside:
             lines.append(line)
-    return "\n".join(lines)
+    return lines
 
 
 def parse_hidden(source: str, where: str = "") -> list[Probe]:

@@ -32,6 +32,7 @@ import tomllib
 
 from autodiff_lab import course_init
 from autodiff_lab.cli import main
+from grader.probes.hidden import BEGIN_HIDDEN, END_HIDDEN, lines_between
 
 ROOT = Path(__file__).resolve().parents[2]
 VERSION = tomllib.loads((ROOT / "pyproject.toml").read_text())["project"]["version"]
@@ -194,18 +195,6 @@ def lines_of(text: str, name: str = "") -> set[str]:
     return {line.strip() for line in text.splitlines()}
 
 
-def between(source: str, begin: str, end: str) -> list[str]:
-    found, inside = [], False
-    for line in source.splitlines():
-        if begin in line:
-            inside = True
-        elif end in line:
-            inside = False
-        elif inside:
-            found.append(line)
-    return found
-
-
 @pytest.fixture(scope="module")
 def fingerprints() -> dict[str, set[str]]:
     """Lines only the answers hold: the solution and hidden-test regions of solutions/, the answer cells of the
@@ -224,8 +213,8 @@ def fingerprints() -> dict[str, set[str]]:
     solutions, hidden, sample = [], [], []
     for path in sorted(ROOT.glob("solutions/*/*.ipynb")):
         for cell in notebook_cells(path.read_text()):
-            solutions += between(cell_source(cell), "### BEGIN SOLUTION", "### END SOLUTION")
-            hidden += between(cell_source(cell), "### BEGIN HIDDEN TESTS", "### END HIDDEN TESTS")
+            solutions += lines_between(cell_source(cell), "### BEGIN SOLUTION", "### END SOLUTION")
+            hidden += lines_between(cell_source(cell), BEGIN_HIDDEN, END_HIDDEN)
     for path in sorted(ROOT.glob("grader/sample/submitted/*/*/*.ipynb")):
         for cell in notebook_cells(path.read_text()):
             if cell.get("metadata", {}).get("nbgrader", {}).get("solution"):
