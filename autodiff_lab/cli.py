@@ -3,6 +3,7 @@ arguments and calls the library; this file only routes to it.
 
     autodiff-lab draw "log(a*b)" --at a=2 b=3 -o g.svg      (autodiff_lab/viz/command.py)
     autodiff-lab grade A1 --submissions DIR                  (grader/command.py; the course repository only)
+    autodiff-lab export A1 --roster R --format canvas        (grader/command.py, grader/lms_export.py)
     autodiff-lab course init DIR                             (autodiff_lab/course_init.py)
 """
 
@@ -12,23 +13,24 @@ import argparse
 import importlib
 import sys
 
-COMMANDS = {
-    "draw": "autodiff_lab.viz.command",
-    "grade": "grader.command",
-    "course": "autodiff_lab.course_init",
+COMMANDS = {   # name: (module, the function that registers it)
+    "draw": ("autodiff_lab.viz.command", "register"),
+    "grade": ("grader.command", "register"),
+    "export": ("grader.command", "register_export"),
+    "course": ("autodiff_lab.course_init", "register"),
 }
 
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="autodiff-lab", description="Automatic differentiation, drawn and graded.")
     subparsers = parser.add_subparsers(dest="command", required=True, metavar="{" + ",".join(COMMANDS) + "}")
-    for name, module_name in COMMANDS.items():
+    for name, (module_name, register) in COMMANDS.items():
         try:
             module = importlib.import_module(module_name)
         except ImportError as err:
             subparsers.add_parser(name, help=f"(unavailable: {err})")
             continue
-        module.register(subparsers)
+        getattr(module, register)(subparsers)
     args, unknown = parser.parse_known_args(argv)
     if not hasattr(args, "run"):   # before the arguments: a command that is not installed takes none
         parser.error(f"'{args.command}' is unavailable here: the student edition of autodiff-lab has no grader; "

@@ -42,7 +42,6 @@ def register(subparsers) -> None:
     p.add_argument("--quiet", action="store_true", help="no progress bar")
     p.add_argument("--sample", action="store_true", help="grade the sample class in grader/sample")
     p.set_defaults(run=run)
-    register_export(subparsers)
 
 
 def run(args: argparse.Namespace) -> int:
