@@ -327,8 +327,8 @@ def test_every_exception_class_of_the_engine_is_known():
     import autodiff_lab
 
     for info in pkgutil.walk_packages(autodiff_lab.__path__, "autodiff_lab."):
-        if ".viz" in info.name or info.name.endswith(("cli", "__main__")):
-            continue
+        if ".viz" in info.name or info.name.endswith(("cli", "__main__", "course_init")):
+            continue          # the command line's modules: a grading kernel never runs them
         module = importlib.import_module(info.name)
         for name, value in vars(module).items():
             if isinstance(value, type) and issubclass(value, Exception) and value.__module__ == info.name \
