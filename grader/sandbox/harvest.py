@@ -144,7 +144,11 @@ def _within(value, arrays: dict, key: str, max_bytes: int | None):
 
 
 def describe_error(err: BaseException) -> str:
-    message = str(err)[:MAX_TEXT]
+    """"Type: message"; an exception whose message itself raises (its __str__ is student code) is named alone."""
+    try:
+        message = str(err)[:MAX_TEXT]
+    except BaseException:  # noqa: BLE001
+        message = ""
     return f"{type(err).__name__}: {message}" if message else type(err).__name__
 
 

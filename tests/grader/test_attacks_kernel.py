@@ -289,3 +289,12 @@ def test_attack_an_answer_larger_than_its_check_expects_fails_alone():
                 "h._within = lambda value, arrays, key, cap: h.to_plain(value, arrays, key)")
         with pytest.raises(KernelDied, match="larger than the limit"):
             box.harvest([big], {}, max_bytes=2**20)
+
+
+def test_attack_an_exception_whose_message_raises_costs_only_its_own_item():
+    """Attack: an exception whose __str__ raises again, thrown from a harvested function: the harvest names the
+    exception and goes on with the other items; the kernel does not die."""
+    with Sandbox(QUICK) as box:
+        box.run("class E(Exception):\n    def __str__(self):\n        raise E()\n\n\ndef f():\n    raise E()")
+        got = box.harvest([{"key": "k", "op": "call", "fn": "f"}, {"key": "j", "op": "call", "fn": "lambda: 1"}], {})
+    assert got.results["k"] == {"error": "E"} and "value" in got.results["j"]
