@@ -12,6 +12,8 @@ The package by layer (each imports only the ones listed before it):
     primitive.py    Primitive = implementation + one VJP and one JVP rule per argument; defvjp, defjvp
     numpy/          the `anp` functions, each a primitive with its rules next to it
     transforms.py   grad, value_and_grad, vjp, jvp, jacrev, jacfwd, hessian, hvp (the backward pass)
+    stop_gradient.py, checkpoint.py, tape_memory.py   a constant to every transformation; recompute instead
+                    of store; what a recording keeps
     scalar.py       Value, the scalar engine
     check/          finite differences, and checkers for VJP / JVP rules that can grade
     nn/, data/      layers, losses, SGD, and a small digits dataset
@@ -21,16 +23,18 @@ The package by layer (each imports only the ones listed before it):
 
 from . import numpy  # noqa: F401  (import order: the anp functions before the transformations)
 from .backend import asarray, get_backend, set_backend, to_numpy
+from .checkpoint import checkpoint
 from .primitive import Primitive, RuleError, defjvp, defvjp, primitive
 from .pytree import tree_flatten, tree_map, tree_unflatten
 from .scalar import Value
+from .stop_gradient import stop_gradient
 from .tracing import Dual
 from .transforms import grad, hessian, hvp, jacfwd, jacrev, jvp, value_and_grad, vjp
 
 __version__ = "0.1.0"
 
 __all__ = [
-    "Dual", "Primitive", "RuleError", "Value", "asarray", "defjvp", "defvjp", "get_backend", "grad",
+    "Dual", "Primitive", "RuleError", "Value", "asarray", "checkpoint", "defjvp", "defvjp", "get_backend", "grad",
     "hessian", "hvp", "jacfwd", "jacrev", "jvp", "primitive", "set_backend", "to_numpy", "tree_flatten",
-    "tree_map", "tree_unflatten", "value_and_grad", "vjp",
+    "stop_gradient", "tree_map", "tree_unflatten", "value_and_grad", "vjp",
 ]
