@@ -14,7 +14,6 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any, NamedTuple
 
-from .backend import is_array
 from .pytree import tree_flatten, tree_unflatten
 from .tracing import Box, new_level, raw, tape_of
 
@@ -33,6 +32,6 @@ def tape_memory(f: Callable, *args: Any) -> TapeMemory:
     held: dict[int, Any] = {}
     for box in tape:
         x = raw(box.value)
-        if box.primitive is not None and is_array(x):
+        if box.primitive is not None and hasattr(x, "nbytes"):  # arrays, and numpy's scalars
             held[id(x)] = x
     return TapeMemory(len(tape), sum(x.nbytes for x in held.values()))
