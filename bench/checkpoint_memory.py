@@ -94,7 +94,8 @@ def compare(seed: int = 0, rounds: int = 5) -> dict:
             "time_ratio": recomputed["seconds"] / stored["seconds"]}
 
 
-def main(rounds: int = 5) -> None:
+def main(rounds: int = 5) -> dict:
+    """Print the comparison; return compare()'s result."""
     r = compare(rounds=rounds)
     if not r["same_gradients"]:
         raise AssertionError("checkpointing changed the gradients")
@@ -106,6 +107,7 @@ def main(rounds: int = 5) -> None:
     print(f"{'tape steps':26}{r['stored']['tape_steps']:20d}{r['checkpointed']['tape_steps']:16d}")
     print(f"{'time (s)':26}{r['stored']['seconds']:20.3f}{r['checkpointed']['seconds']:16.3f}"
           f"{r['time_ratio']:8.2f}x  (checkpointed / stored, best of {rounds})")
+    return r
 
 
 if __name__ == "__main__":

@@ -19,7 +19,7 @@ from collections.abc import Callable
 from pathlib import Path
 
 MLP_PROCESSES = 5
-WORKLOADS = ("mlp", "tracing", "scalar", "jacobians", "memory", "digits")
+WORKLOADS = ("mlp", "tracing", "scalar", "jacobians", "memory", "digits", "checkpoint")
 THREAD_VARIABLES = ("OPENBLAS_NUM_THREADS", "OMP_NUM_THREADS", "MKL_NUM_THREADS")
 # glibc's malloc returns freed memory at the top of its heap to the system and moves its mmap threshold as it
 # goes, so whether a step's arrays land on fresh pages (a page fault per 4 KiB, about 2 µs each here) depends
@@ -236,9 +236,18 @@ def run_digits(quick: bool) -> list:
              f"{r['accuracy']:.1%} in {r['seconds']:.1f} s")]
 
 
+def run_checkpoint(quick: bool) -> list:
+    import checkpoint_memory
+
+    print("## 7. Checkpointing: memory of a 64-layer gradient, every layer stored or recomputed\n")
+    r = checkpoint_memory.main(rounds=1 if quick else 5)
+    return [("checkpointing lowers the peak of a 64-layer gradient", r["peak_ratio"] > 1,
+             f"{r['peak_ratio']:.2f}x less")]
+
+
 RUNNERS: dict[str, Callable[[bool], list]] = {
     "mlp": run_mlp, "tracing": run_tracing, "scalar": run_scalar, "jacobians": run_jacobians,
-    "memory": run_memory, "digits": run_digits,
+    "memory": run_memory, "digits": run_digits, "checkpoint": run_checkpoint,
 }
 
 
