@@ -191,10 +191,10 @@ def check_choice(answer: Any, options: Sequence, right: Any, *, name: str = "you
     if unanswered(answer):
         return not_answered(name)
     if answer not in options:
-        return ExerciseReport(False, f"{name} {answer!r} is not one of the options {tuple(options)}")
+        return ExerciseReport(False, f"{name}: {answer!r} is not one of the options {tuple(options)}")
     if answer != right:
-        return ExerciseReport(False, f"{name} {answer!r} is not the right one", [f"hint: {why}"] if why else [])
-    return ExerciseReport(True, f"{name} {answer!r} is right")
+        return ExerciseReport(False, f"{name}: {answer!r} is not the right one", [f"hint: {why}"] if why else [])
+    return ExerciseReport(True, f"{name}: {answer!r} is right")
 
 
 def check_all(title: str, *reports: ExerciseReport) -> ExerciseReport:
