@@ -2,6 +2,7 @@
 
     autodiff-lab grade a2_vjp --submissions course/submitted [--out grader/out] [--workers 2]
                        [--cell-timeout 30] [--submission-timeout 300] [--input-salt 2026-fall] [--prune]
+                       [--cluster tcp://scheduler:8786 | --cluster local:4]
     autodiff-lab grade --sample          the sample class shipped in grader/sample (what `make grade` runs)
 """
 
@@ -27,6 +28,10 @@ def register(subparsers) -> None:
     p.add_argument("--out", type=Path, default=DEFAULT_OUT,
                    help=f"course folder for the results (default {DEFAULT_OUT})")
     p.add_argument("--workers", type=int, default=0, help="submissions graded at once (default: one per core)")
+    p.add_argument("--cluster", metavar="ADDRESS",
+                   help="grade on dask.distributed workers: a scheduler's address (tcp://HOST:8786) or local:N for N "
+                        "local worker processes; needs autodiff-lab[cluster] (grader/README.md, 'Grading on a "
+                        "cluster')")
     p.add_argument("--config", type=Path, help="nbgrader config with Sandbox/Grader settings (default: grader's)")
     p.add_argument("--cell-timeout", type=float, help="seconds per cell (overrides the config)")
     p.add_argument("--submission-timeout", type=float,
@@ -65,7 +70,7 @@ def run(args: argparse.Namespace) -> int:
         try:
             report = grade_class(assignment, submissions, args.out, workers=args.workers, config_path=args.config,
                                  overrides=overrides, progress=not args.quiet, force=args.force, prune=args.prune,
-                                 **kwargs)
+                                 cluster=args.cluster, **kwargs)
         except (ValueError, FileNotFoundError, RuntimeError) as err:
             print(f"autodiff-lab grade: {err}", file=sys.stderr)
             return 1

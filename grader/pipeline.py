@@ -20,6 +20,7 @@ files, assignment, limits and grader are unchanged is not graded again. Re-runni
 from __future__ import annotations
 
 import concurrent.futures
+import contextlib
 import hashlib
 import itertools
 import json
@@ -42,7 +43,7 @@ from .gradebook import GradebookWriter, backup_gradebook, course_students
 from .probes import clip
 from .progress import Progress
 from .runner import SEVERITY_ORDER, Result, grade_submission
-from .sandbox import cgroups, leases
+from .sandbox import Isolation, cgroups, leases
 from .sandbox.isolation import engine_dir
 from .sandbox.supervisor import KernelBroken
 from .structure import policy_of_files
@@ -62,6 +63,7 @@ class ClassReport:
     pruned: list[str] = field(default_factory=list)    # students dropped from the course (prune=True)
     kept: list[str] = field(default_factory=list)      # of those, gradebook submissions kept for manual grades
     backup: Path | None = None                         # the gradebook as it was before this run
+    refused: list[str] = field(default_factory=list)   # a cluster's workers refused, one message each
 
     @property
     def lost(self) -> list[str]:
@@ -80,17 +82,19 @@ class ClassReport:
 def grade_class(assignment_id: str, submissions: str | Path, out: str | Path, *, workers: int = 0,
                 config_path: str | Path | None = None, overrides: dict | None = None, pattern: str = DEFAULT_PATTERN,
                 progress: bool = True, force: bool = False, check_reference: bool = True,
-                prune: bool = False) -> ClassReport:
+                prune: bool = False, cluster: str | None = None) -> ClassReport:
     """Grade every submission of `assignment_id` under `submissions` into the course folder `out`. First the
     reference solution is graded the same way (unless check_reference=False): if it loses a point, nothing
     is graded and ReferenceFails says which part. No submissions at all is an error; students of the course
     missing from `submissions` stop the run before anything changes (WouldDropStudents) unless `prune`, which
     removes their automatic outputs but never a gradebook submission holding a manual grade or comment. The
-    gradebook is backed up first (<out>/backups)."""
+    gradebook is backed up first (<out>/backups). `cluster`: grade on dask.distributed workers instead of local
+    threads ('tcp://HOST:PORT' of a scheduler, or 'local:N' for N local worker processes; grader/cluster)."""
     start = time.monotonic()
     config = load_config(config_path)
     sandbox, grader = load_settings(config, overrides)
-    limits, isolation = sandbox.limits(), sandbox.level()
+    limits = sandbox.limits()
+    isolation = cluster_level(sandbox) if cluster else sandbox.level()
     assignment = load_assignment(assignment_id, salt=grader.input_salt)
     cells = cell_settings(assignment.id, assignment.template, grader.allowed_functions, grader.own_rules)
     out = Path(out).resolve()
@@ -103,10 +107,16 @@ def grade_class(assignment_id: str, submissions: str | Path, out: str | Path, *,
     dropped = sorted(course_students(out, assignment.id) - {s.student for s in subs})
     if dropped and not prune:
         raise WouldDropStudents(would_drop(dropped, assignment.id, submissions, out))
-    backup = backup_gradebook(out)
-    for sub in ("results", "logs"):
-        (folder / sub).mkdir(parents=True, exist_ok=True)
-    writer = GradebookWriter(out, assignment, config)
+    pool, refused = (connect(cluster, limits, isolation) if cluster else (None, []))
+    try:
+        backup = backup_gradebook(out)
+        for sub in ("results", "logs"):
+            (folder / sub).mkdir(parents=True, exist_ok=True)
+        writer = GradebookWriter(out, assignment, config)
+    except BaseException:
+        if pool is not None:
+            pool.close()
+        raise
     forbidden = grader.forbidden_functions.get(assignment.id, [])
     key = run_key(assignment, limits, isolation.value, grader.forbidden_modules, forbidden, cells)
     cached = {} if force else {s.student: r for s in subs if (r := load_cached(folder, s, key))}
@@ -118,37 +128,39 @@ def grade_class(assignment_id: str, submissions: str | Path, out: str | Path, *,
                "forbidden_functions": forbidden, **cells}
     bar = Progress(len(subs), assignment.id, enabled=progress)
     results: dict[str, Result] = {}
+
+    def complete(result: Result, sub: Submission) -> Result:
+        return with_violations(with_file_policy(result, sub, grader.forbidden_modules), sub.violations)
+
+    def failed(sub: Submission, err: Exception) -> Result:
+        return grader_failure(sub.student, sub.fingerprint, assignment, err)
+
+    def on_cluster(sub: Submission) -> Result:
+        return next(iter(pool.results([sub], assignment, grading, lambda r, _: r, failed)))
+
     try:
         if check_reference:
-            reference_passes(assignment, folder, key, grading, progress=progress, force=force)
+            reference_passes(assignment, folder, key, grading, progress=progress, force=force,
+                             grade=on_cluster if pool is not None else None)
         for r in cached.values():
             results[r.student] = r
             writer.record(r)
             bar.step(f"{r.student}: {r.status} {r.score:g}/{r.max_score:g} (unchanged)")
-        slots = itertools.count()
-        local = threading.local()
-
-        def work(sub: Submission) -> Result:
-            if not hasattr(local, "slot"):
-                local.slot = next(slots)
-            result = grade_safely(sub, assignment, slot=local.slot, **grading)
-            return with_violations(with_file_policy(result, sub, grader.forbidden_modules), sub.violations)
-
-        n = workers or grader.workers or os.cpu_count() or 1
-        with concurrent.futures.ThreadPoolExecutor(max_workers=n, thread_name_prefix="grader") as pool:
-            futures = {pool.submit(work, s): s for s in todo}
-            try:
-                for future in concurrent.futures.as_completed(futures):
-                    r = keep(future.result(), folder, key, writer, assignment)
-                    results[r.student] = r
-                    bar.step(f"{r.student}: {r.status} {r.score:g}/{r.max_score:g}")
-            except BaseException:
-                for f in futures:
-                    f.cancel()
-                raise
+        if pool is not None:
+            stream = pool.results(todo, assignment, grading, complete, failed)
+        else:
+            n = workers or grader.workers or os.cpu_count() or 1
+            stream = local_results(todo, assignment, grading, complete, n)
+        with contextlib.closing(stream):
+            for graded in stream:
+                r = keep(graded, folder, key, writer, assignment)
+                results[r.student] = r
+                bar.step(f"{r.student}: {r.status} {r.score:g}/{r.max_score:g}")
         removed, kept = writer.forget_others({s.student for s in subs}) if prune else ([], [])
     finally:
         writer.close()
+        if pool is not None:
+            pool.close()
     ordered = [results[s.student] for s in subs]
     if prune:
         forget_others(out, assignment.id, {s.student for s in subs})
@@ -161,9 +173,63 @@ def grade_class(assignment_id: str, submissions: str | Path, out: str | Path, *,
     rows = write_csv(folder / "grades.csv", ordered, assignment)
     write_summary(folder, ordered, assignment, links, entries=len(subs.entries))
     by_student = {s.student: s for s in subs}
-    return ClassReport(assignment, ordered, out, time.monotonic() - start, len(todo), describe(isolation, limits),
+    where = describe(isolation, limits) if pool is None else cluster_description(isolation, pool, cluster)
+    return ClassReport(assignment, ordered, out, time.monotonic() - start, len(todo), where,
                        entries=subs.entries, in_rows=[e for row in rows for e in by_student[row].entries],
-                       pruned=dropped if prune else [], kept=kept, backup=backup)
+                       pruned=dropped if prune else [], kept=kept, backup=backup, refused=refused)
+
+
+def local_results(todo: list[Submission], assignment: Assignment, grading: dict, complete, workers: int):
+    """Grade `todo` on `workers` threads of this process, each supervising one sandbox at a time; yield each
+    result as it finishes (the caller, in the main thread, is the one writer)."""
+    slots = itertools.count()
+    local = threading.local()
+
+    def work(sub: Submission) -> Result:
+        if not hasattr(local, "slot"):
+            local.slot = next(slots)
+        return complete(grade_safely(sub, assignment, slot=local.slot, **grading), sub)
+
+    with concurrent.futures.ThreadPoolExecutor(max_workers=workers, thread_name_prefix="grader") as pool:
+        futures = {pool.submit(work, s): s for s in todo}
+        try:
+            for future in concurrent.futures.as_completed(futures):
+                yield future.result()
+        except BaseException:
+            for f in futures:
+                f.cancel()
+            raise
+
+
+def cluster_level(sandbox) -> Isolation:
+    """The isolation a cluster's workers must offer: the configured one, or with 'auto' what this machine's
+    would be (config.Sandbox.level), namespaces when this machine cannot tell (it offers only rlimits)."""
+    if sandbox.isolation != "auto":
+        return Isolation(sandbox.isolation)
+    best = sandbox.level()
+    return Isolation.NAMESPACES if best is Isolation.RLIMITS else best
+
+
+def connect(spec: str, limits, isolation: Isolation):
+    """The cluster (grader/cluster), its workers examined; and one message per refused worker, also printed."""
+    from .cluster.admission import expectation
+    from .cluster.pool import Cluster
+
+    pool = Cluster(spec)
+    try:
+        refused = pool.admit(expectation(limits, isolation))
+    except BaseException:
+        pool.close()
+        raise
+    for message in refused:
+        print(f"autodiff-lab grade: {message}", file=sys.stderr, flush=True)
+    return pool, refused
+
+
+def cluster_description(isolation: Isolation, pool, spec: str) -> str:
+    """'namespaces + memory/pids cgroups, on 2 admitted workers of local:2'."""
+    groups = " + memory/pids cgroups" if isolation is Isolation.NAMESPACES else ""
+    return f"{isolation.value}{groups}, on {len(pool.admitted)} admitted workers of {spec}"
 
 
 class WouldDropStudents(RuntimeError):
@@ -186,11 +252,12 @@ REFERENCE_PREFIX = "autodiff-lab-reference-"
 
 
 def reference_passes(assignment: Assignment, folder: Path, key: str, grading: dict, *, progress: bool = True,
-                     force: bool = False) -> None:
+                     force: bool = False, grade=None) -> None:
     """Grade the reference solution (the source notebook's solution cells in the released notebook) in the same
     sandbox, with the same limits and hidden inputs as the class, and raise ReferenceFails unless it gets full
     marks: a hidden test whose inputs fall on a kink or a domain edge under this term's input salt would
-    otherwise fail right answers. A pass is remembered in <folder>/reference.json under the run's key. The
+    otherwise fail right answers. `grade`: how to grade it (a cluster's), instead of grade_submission here.
+    A pass is remembered in <folder>/reference.json under the run's key. The
     reference notebook exists only while it is graded, in a private folder of the temp folder (leases.py) that
     the next run sweeps away if this one is killed; in the sandbox it is the sandbox uid's alone."""
     record = folder / "reference.json"
@@ -210,7 +277,8 @@ def reference_passes(assignment: Assignment, folder: Path, key: str, grading: di
         notebook = scratch / assignment.notebook
         with open(os.open(notebook, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600), "w", encoding="utf-8") as f:
             f.write(json.dumps(assignment.reference_notebook(), indent=1))
-        result = grade_submission(Submission("reference", scratch, notebook), assignment, **grading)
+        reference = Submission("reference", scratch, notebook)
+        result = grade(reference) if grade is not None else grade_submission(reference, assignment, **grading)
     finally:
         shutil.rmtree(scratch, ignore_errors=True)
         os.close(lock)

@@ -73,6 +73,7 @@ class Run:
     cells: list = field(default_factory=list)
     log: str = ""
     engine: list = field(default_factory=list)     # the engine's derivative makers student code ran (guard.py)
+    seconds: float = 0.0                           # from the sandbox's start to its close
 
 
 def grade_submission(sub: Submission, assignment: Assignment, *, limits: Limits, isolation: Isolation,
@@ -80,7 +81,21 @@ def grade_submission(sub: Submission, assignment: Assignment, *, limits: Limits,
                      allowed_functions: dict | None = None, own_rules: list[str] | None = None) -> Result:
     """Grade one submission. `forbidden_functions`: the engine's functions this assignment forbids, except
     those `allowed_functions` names per answer cell ({grade_id: [names]}); `own_rules`: the answer cells
-    whose Value rules must not reuse the engine's Value arithmetic."""
+    whose Value rules must not reuse the engine's Value arithmetic. The three steps, which a cluster runs in two
+    places (grader/cluster): `check_policy` and `finish` where the gradebook is, `run_in_sandbox` on a worker."""
+    result, matched = check_policy(sub, assignment, isolation, forbidden_modules, forbidden_functions,
+                                   allowed_functions, own_rules)
+    if matched is None:
+        return result
+    run = run_in_sandbox(matched, assignment, sub, limits, isolation, forbidden_modules, slot)
+    return finish(result, matched, run, assignment, forbidden_functions, allowed_functions, own_rules)
+
+
+def check_policy(sub: Submission, assignment: Assignment, isolation: Isolation, forbidden_modules: list[str],
+                 forbidden_functions: list[str], allowed_functions: dict | None = None,
+                 own_rules: list[str] | None = None) -> tuple[Result, Matched | None]:
+    """Read the notebook and match it to the template (structure.match: the policy, static, no code run).
+    Returns the result begun and what the sandbox must run, or the finished `invalid` result and None."""
     start = time.monotonic()
     result = Result(sub.student, assignment.id, "ok", 0.0, assignment.max_score, {}, isolation=isolation.value,
                     fingerprint=sub.fingerprint, graded_at=datetime.now(timezone.utc).isoformat(timespec="seconds"))
@@ -95,11 +110,18 @@ def grade_submission(sub: Submission, assignment: Assignment, *, limits: Limits,
         result.status, result.failure = "invalid", {"kind": "invalid", "cell": "", "reason": str(err)}
         result.parts = {p.grade_id: part_result(p.points, [], f"not graded: {err}") for p in assignment.parts}
         result.seconds = time.monotonic() - start
-        return result
+        return result, None
     if sub.renamed_from:
         matched.violations.insert(0, Violation("renamed", f"the notebook was submitted as '{sub.renamed_from}' "
                                                f"instead of '{assignment.notebook}'"))
-    run = run_in_sandbox(matched, assignment, sub, limits, isolation, forbidden_modules, slot)
+    result.seconds = time.monotonic() - start
+    return result, matched
+
+
+def finish(result: Result, matched: Matched, run: Run, assignment: Assignment, forbidden_functions: list[str],
+           allowed_functions: dict | None = None, own_rules: list[str] | None = None) -> Result:
+    """Judge what the run harvested (in this process, which runs no student code) and complete the result."""
+    start = time.monotonic()
     result.parts = judge(assignment, run)
     result.score = sum(p["score"] for p in result.parts.values())
     matched.violations += kernel_findings(run.engine, matched, forbidden_functions, allowed_functions or {},
@@ -108,7 +130,7 @@ def grade_submission(sub: Submission, assignment: Assignment, *, limits: Limits,
     result.failure, result.cells, result.log = run.failure, run.cells, run.log
     result.answers = {s.grade_id: s.source for s in matched.steps if s.answer}
     result.status = status_of(run.failure, matched.violations)
-    result.seconds = time.monotonic() - start
+    result.seconds += run.seconds + time.monotonic() - start
     return result
 
 
@@ -119,7 +141,12 @@ def status_of(failure: dict | None, violations: list[Violation]) -> str:
 
 
 def run_in_sandbox(matched: Matched, assignment: Assignment, sub: Submission, limits: Limits,
-                   isolation: Isolation, forbidden_modules: list[str], slot: int) -> Run:
+                   isolation: Isolation, forbidden_modules: list[str], slot: int,
+                   sizes: dict | None = None) -> Run:
+    """Run the released notebook with the student's answers in a sandbox, harvesting each part where its test
+    cell stands. `sizes`: {(grade_id, probe index): bytes its expected values take} (reply_sizes), where this
+    process has no expected values (a cluster's worker); else they are read from `assignment`."""
+    start = time.monotonic()
     run = Run()
     box = Sandbox(limits, files=str(sub.folder), slot=slot, isolation=isolation, forbidden=tuple(forbidden_modules))
     box.start()
@@ -129,7 +156,8 @@ def run_in_sandbox(matched: Matched, assignment: Assignment, sub: Submission, li
             first_request = len(box.request_ids)
             try:
                 if step.action == "harvest":
-                    run.harvests[step.grade_id] = harvest_part(box, assignment, step.grade_id, limits, run.engine)
+                    run.harvests[step.grade_id] = harvest_part(box, assignment, step.grade_id, limits, run.engine,
+                                                               sizes)
                     continue
                 cell = box.run(step.source, cell=step.grade_id)
                 run.engine += cell.engine
@@ -163,6 +191,7 @@ def run_in_sandbox(matched: Matched, assignment: Assignment, sub: Submission, li
         run.log = box.output.decode("utf-8", errors="replace")
         if box.output_dropped:
             run.log += f"\n[{box.output_dropped} more bytes of output were dropped]"
+        run.seconds = time.monotonic() - start
     return run
 
 
@@ -188,7 +217,7 @@ def where(matched: Matched, cell: str, line: int) -> str:
 
 
 def harvest_part(box: Sandbox, assignment: Assignment, gid: str, limits: Limits,
-                 engine: list | None = None) -> tuple[dict, dict]:
+                 engine: list | None = None, sizes: dict | None = None) -> tuple[dict, dict]:
     """Harvest every probe of a part: the quick ones in one request, each timed one alone under its limit.
     Returns ({probe index: {key: rebuilt entry}}, {probe index: seconds})."""
     part = assignment.part(gid)
@@ -204,7 +233,7 @@ def harvest_part(box: Sandbox, assignment: Assignment, gid: str, limits: Limits,
             inputs.update(probe_inputs)
         timeout = part.probes[batch[0]].time_limit if len(batch) == 1 and part.probes[batch[0]].time_limit \
             else limits.cell_timeout
-        expects = sum(nbytes(assignment.expected(gid, i)) for i in batch)
+        expects = sum(sizes[gid, i] if sizes is not None else nbytes(assignment.expected(gid, i)) for i in batch)
         reply = box.harvest(items, inputs, timeout=timeout, max_bytes=REPLY_FLOOR + REPLY_FACTOR * expects)
         if engine is not None:
             engine += reply.engine
@@ -214,6 +243,13 @@ def harvest_part(box: Sandbox, assignment: Assignment, gid: str, limits: Limits,
                       if isinstance(k, str) and k.startswith(prefix)}
             seconds[i] = reply.seconds
     return got, seconds
+
+
+def reply_sizes(assignment: Assignment) -> dict:
+    """{(grade_id, probe index): the bytes of its expected values}: what caps a harvest's reply, for a process
+    that is not given the expected values themselves."""
+    return {(p.grade_id, i): nbytes(assignment.expected(p.grade_id, i)) for p in assignment.parts
+            for i in range(len(p.probes))}
 
 
 def nbytes(value) -> int:
