@@ -52,7 +52,8 @@ class Checkpointed(Primitive):
 
     def _vjp_rule(self, argnum: int, g: Any, ans: Any, *args: Any, **kwargs: Any) -> Any:
         pending = self._pending
-        if pending is None or pending[0] is not g or any(a is not b for a, b in zip(pending[1], args)):
+        if (pending is None or pending[0] is not g or any(a is not b for a, b in zip(pending[1], args))
+                or argnum not in pending[2]):  # asked twice for the same argument (graph.trace does): recompute
             positions = [i for i, a in enumerate(args) if _is_floating(a)]
 
             def f_of_floats(*floats: Any) -> Any:

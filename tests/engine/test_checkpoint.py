@@ -113,3 +113,14 @@ def test_any_cut_into_blocks_gives_the_finite_difference_gradient(n, block, seed
     assert np.allclose(g, numerical_grad(lambda x: network(x, ws), x), rtol=1e-6, atol=1e-8)
     assert tape_memory(lambda x: network(x, ws, block), x).steps == 1 + 2 * n + 2 - sum(
         2 * len(ws[s:s + block]) - 1 for s in range(0, n, block))
+
+
+def test_a_checkpoint_in_a_traced_graph_gets_its_gradients(arr, close):
+    # graph.trace asks a step's rule for each edge again after the backward pass: the checkpoint recomputes
+    from autodiff_lab import graph
+
+    ws = [arr(w) for w in weights_of(4, width=2)]
+    x = arr([[0.5, -1.0]])
+    traced = graph.trace(lambda x: network(x, ws, 2), x)
+    assert [n.op for n in traced.nodes].count("checkpoint(layers)") == 2
+    assert close(traced.nodes[0].grad, grad(lambda x: network(x, ws))(x))
