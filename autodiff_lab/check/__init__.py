@@ -9,8 +9,9 @@
     check_grads(f, args, order=2)             # the engine's jvp and vjp of f (and their derivatives)
     compare(expected, got)                    # the entry-by-entry comparison they all use (runs no user code)
     random_inputs(shape, domain="positive")   # test inputs away from kinks and domain edges
-    check_value, check_function, check_rule,  # what a lecture's exercise cells call (exercise.py): a
-    check_gradient, check_choice, check_all   # "✓ ..." / "✗ ..." report on the student's own answer
+    check_value(got, expected)                # what a lecture's exercise cells call (exercise.py), also
+    check_function, check_rule, check_gradient, check_equal, check_choice, check_all:
+                                              # a "✓ ..." / "✗ ..." report on the student's own answer
 
 Each check returns a CheckReport: `.ok` (a bool), and on failure what was wrong (shape, worst entry, a
 diagnosis such as "sign flipped"); print it, or let a notebook display it. assert_vjp, assert_jvp and
@@ -32,7 +33,16 @@ lectures' exercise checks).
 """
 
 from .derivative_check import MAX_ENTRIES
-from .exercise import ExerciseReport, check_all, check_choice, check_function, check_gradient, check_rule, check_value
+from .exercise import (
+    ExerciseReport,
+    check_all,
+    check_choice,
+    check_equal,
+    check_function,
+    check_gradient,
+    check_rule,
+    check_value,
+)
 from .finite_differences import derivative_along, numerical_grad, numerical_jacobian
 from .grads import assert_grads, check_grads
 from .inputs import DOMAINS, random_inputs
@@ -41,7 +51,7 @@ from .rules import assert_jvp, assert_vjp, check_jvp, check_vjp
 
 __all__ = [
     "ATOL", "DOMAINS", "MAX_ENTRIES", "RTOL", "CheckReport", "ExerciseReport", "assert_grads", "assert_jvp",
-    "assert_vjp", "check_all", "check_choice", "check_function", "check_gradient", "check_grads", "check_jvp",
-    "check_rule", "check_value", "check_vjp", "compare", "derivative_along", "numerical_grad",
+    "assert_vjp", "check_all", "check_choice", "check_equal", "check_function", "check_gradient", "check_grads",
+    "check_jvp", "check_rule", "check_value", "check_vjp", "compare", "derivative_along", "numerical_grad",
     "numerical_jacobian", "random_inputs",
 ]

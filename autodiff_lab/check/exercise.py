@@ -8,6 +8,7 @@ answer is still None or `...`) gives "✗ not answered yet: ...", so Run All goe
     print(check_function(my_vjp, reference_fn, [(x1,), (x2,)]))             # a function, on several inputs
     print(check_rule(f, my_rule, (x,), argnum=0, mode="vjp"))              # a VJP / JVP rule, by finite differences
     print(check_gradient((gx, gy), f, (1.0, 2.0)))                          # partial derivatives worked by hand
+    print(check_equal(shape, (5, 5), name="the shape"))                     # a count, a shape, a word
     print(check_choice(answer, ("x0", "x1"), right))                        # one of listed options
     print(check_all("Exercise 1.1", report_a, report_b))                    # several parts, one report
 
@@ -184,6 +185,21 @@ def check_gradient(got: Any, f: Callable, args: tuple, *, argnums: Sequence[int]
         return ExerciseReport(False, f"{name} should be {len(argnums)} partial derivatives, one per argument "
                                      f"{tuple(argnums)}, in that order; got {_show(got)}")
     return check_value(tuple(got), tuple(expected), name=name, rtol=rtol, atol=atol)
+
+
+def check_equal(got: Any, expected: Any, *, name: str = "your answer") -> ExerciseReport:
+    """got == expected exactly, for answers that are counts, shapes or words rather than measurements (a list
+    counts as the tuple it holds, so [5, 5] answers the shape (5, 5))."""
+    if unanswered(got):
+        return not_answered(name)
+    normal = tuple(got) if isinstance(got, list) else got
+    try:
+        same = bool(normal == expected)
+    except Exception:  # noqa: BLE001  (an answer numpy cannot compare is simply not equal)
+        same = False
+    if same:
+        return ExerciseReport(True, f"{name} is right")
+    return ExerciseReport(False, f"{name} is wrong", [f"expected {expected!r}, got {got!r}"])
 
 
 # -------------------------------------------------------------------------------- choices and parts

@@ -10,6 +10,7 @@ from autodiff_lab.check import (
     ExerciseReport,
     check_all,
     check_choice,
+    check_equal,
     check_function,
     check_gradient,
     check_rule,
@@ -105,3 +106,11 @@ def test_check_choice_and_check_all():
     one_wrong = check_all("Exercise 9.9", wrong, check_value(1.0, 1.0))
     assert str(one_wrong).startswith("✗ Exercise 9.9") and "compare the sizes" in str(one_wrong)
     assert not check_all("Exercise 9.9", check_choice(..., ("a",), "a"), check_value(1.0, 1.0)).answered
+
+
+def test_check_equal_for_counts_shapes_and_words():
+    assert check_equal([5, 5], (5, 5), name="shape").ok
+    wrong = check_equal((5,), (5, 5), name="shape")
+    assert not wrong.ok and "expected (5, 5), got (5,)" in str(wrong)
+    assert not check_equal(..., 3).answered
+    assert not check_equal(object(), 3).ok

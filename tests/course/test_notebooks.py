@@ -96,7 +96,22 @@ def test_matrix_product_y_equals_x_w_with_explicit_numbers(course_runs):
     assert run["matmul_y"] == [[-1, -1, 2, 6], [5, 2, 11, 7]]
     assert run["matmul_dLdx"] == [[0, 16, -9], [-24, 9, -30]]
     assert run["matmul_dLdw"] == (x.T @ dL_dy).tolist()
-    assert (run["matmul_slice_11"], run["matmul_slice_23"]) == (0, -30)
+    assert (run["matmul_slice_00"], run["matmul_slice_12"]) == (0, -30)   # the deck's x_11 and x_23, 0-based
+
+
+def test_lecture_3_index_notation_frobenius_and_squared_loss(course_runs):
+    run = course_runs["03_jacobians_and_vjps"]
+    assert run["index_form_matches"] is True
+    assert run["frobenius_shape_matches"] is True
+    assert run["frobenius_change"] == approx(run["actual_change"], rel=1e-4)
+    assert run["squared_loss_chain_matches"] is True
+
+
+def test_lecture_3_prints_no_negative_zero_and_says_even_is_0_based(course_runs):
+    relu = course_runs["03_jacobians_and_vjps"]["relu_dLdx"]
+    assert [math.copysign(1, v) for v in relu] == [1, 1, 1, 1], f"a -0. would be printed: {relu}"
+    text = "".join(c.source for c in notebook("03_jacobians_and_vjps").cells if c.cell_type == "markdown")
+    assert "counting from 0" in text and "x₁₁ is `x[0, 0]`" in text
 
 
 def test_r2_to_r2_function_in_both_modes(course_runs):
