@@ -41,7 +41,8 @@ KINDS = ("input", "param", "const", "op", "output")
 @dataclass
 class Node:
     """One value of the computation. `id` is its position in topological order (parents first); `op` is the
-    operation that made it ("" for a leaf); `kind` is one of KINDS."""
+    operation that made it ("" for a leaf); `kind` is one of KINDS. A node that stands for a folded sub-graph
+    (a sigmoid, a layer: viz/fold.py) keeps that sub-graph in `inner`."""
 
     id: int
     op: str
@@ -50,6 +51,7 @@ class Node:
     value: Any
     grad: Any = None
     tangent: Any = None
+    inner: Graph | None = None
 
 
 @dataclass
@@ -117,10 +119,21 @@ class Graph:
         return f"<Graph {self.title!r}: {len(self.nodes)} nodes, {len(self.edges)} edges, {what}>"
 
     def _repr_mimebundle_(self, include: Any = None, exclude: Any = None) -> dict:
-        """A Graph shows itself drawn in Jupyter."""
-        from .viz import draw
+        """A Graph shows itself drawn in Jupyter, by the drawer that autodiff_lab.viz registers when imported
+        (this layer knows nothing of drawing); without one, as its repr."""
+        if _DISPLAY is None:
+            return {"text/plain": repr(self)}
+        return _DISPLAY(self, include, exclude)
 
-        return draw(self)._repr_mimebundle_(include, exclude)
+
+_DISPLAY: Callable[[Graph, Any, Any], dict] | None = None
+
+
+def set_display(drawer: Callable[[Graph, Any, Any], dict] | None) -> None:
+    """How a Graph shows itself in Jupyter: drawer(graph, include, exclude) -> a MIME bundle (viz registers
+    one on import)."""
+    global _DISPLAY
+    _DISPLAY = drawer
 
 
 # ------------------------------------------------------------------------------------------ scalar Values

@@ -13,6 +13,7 @@ Everything here reads the one neutral Graph of autodiff_lab/graph.py.
 
 from typing import Any
 
+from .. import graph as _graph
 from . import examples
 from .draw import SHOW, draw
 from .frames import frames, save_frames, steps
@@ -23,6 +24,14 @@ __all__ = [
     "SHOW", "StepThrough", "draw", "examples", "frames", "plot_fd_error", "plot_jacobian_gallery",
     "plot_jacobian_sparsity", "save_frames", "steps", "trace_table",
 ]
+
+
+def _display(graph: _graph.Graph, include: Any = None, exclude: Any = None) -> dict:
+    """How a Graph shows itself in Jupyter once viz is imported: drawn (graph.py knows nothing of drawing)."""
+    return draw(graph)._repr_mimebundle_(include, exclude)
+
+
+_graph.set_display(_display)
 
 
 def __getattr__(name: str) -> Any:

@@ -49,7 +49,8 @@ def register(subparsers: argparse._SubParsersAction) -> None:
                         "running the backward pass")
     parser.add_argument("--tangent", nargs="+", action="extend", default=[], metavar="NAME=VALUE",
                         help="with --forward: the input tangents (default: 1 for the first variable, 0 else)")
-    parser.add_argument("--rankdir", choices=("LR", "TB"), default="LR", help="layout direction (default LR)")
+    parser.add_argument("--rankdir", choices=("auto", "LR", "TB"), default="auto",
+                        help="layout direction (default auto: the one that fits a 1,000-pixel column best)")
     parser.add_argument("--table", action="store_true", help="also print the trace table (Wengert list)")
     parser.add_argument("--frames", metavar="PATH",
                         help="also save the step-by-step frames: a folder of SVGs, or one .html page")
@@ -88,7 +89,8 @@ def _run(args: argparse.Namespace) -> int:
         _check_frames(args, graph)
     from . import draw, save_frames, trace_table
 
-    picture = draw(graph, show=args.show, rankdir=args.rankdir, title=True)
+    # a file has no column to fit: every node drawn, at full size, in the direction that suits the graph
+    picture = draw(graph, show=args.show, rankdir=args.rankdir, title=True, fold=False).full_size()
     if fmt == "png":
         picture.attr(dpi="150")
     data = _render(picture, fmt)

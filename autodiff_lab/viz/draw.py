@@ -12,7 +12,7 @@ drawing as the finished one.
 from __future__ import annotations
 
 import html
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -20,6 +20,7 @@ import graphviz
 
 from ..graph import Graph, Node, as_graph
 from . import text
+from .fit import COLUMN_PX, Drawing, layout
 
 SHOW = ("value", "grad", "tangent", "local", "upstream", "downstream")
 RANKDIRS = ("LR", "TB", "RL", "BT")
@@ -33,6 +34,7 @@ KIND_STYLE = {
     "op": {"fillcolor": "#ffffff", "color": "#4b5563"},
     "output": {"fillcolor": "#fef3c7", "color": "#d97706", "peripheries": "2"},
 }
+FOLDED_STYLE = {"fillcolor": "#ede9fe", "color": "#7c3aed", "style": "rounded,filled,bold"}
 COLORS = {"value": "#111827", "grad": "#b91c1c", "tangent": "#047857", "local": "#1d4ed8",
           "upstream": "#b45309", "downstream": "#b91c1c", "note": "#6b7280", "current": "#dc2626",
           "pending": "#9ca3af"}
@@ -57,18 +59,34 @@ class View:
                                            # computed yet, so every frame keeps the same layout
 
 
-def draw(obj: Any, *, show: Sequence[str] = SHOW, rankdir: str = "LR", params: Sequence[str] = (),
-         max_nodes: int = 150, legend: bool = True, title: str | bool | None = None) -> graphviz.Digraph:
-    """A graphviz.Digraph of a Value or a Graph (from graph.trace / graph.forward_trace / graph.from_value).
+def draw(obj: Any, *, show: Sequence[str] = SHOW, rankdir: str = "auto", params: Sequence[str] = (),
+         max_nodes: int = 150, legend: bool = True, title: str | bool | None = None,
+         fold: str | bool | Mapping[str, Sequence[int | str]] | None = "auto", width: int = COLUMN_PX) -> Drawing:
+    """A drawing (a graphviz.Digraph) of a Value or a Graph (from graph.trace / graph.forward_trace /
+    graph.from_value) that fits a column `width` pixels wide.
 
     show: which numbers to write, any of SHOW (a graph writes only what it has: no gradients before
     backward). Above `max_nodes` nodes only the last max_nodes are drawn, the rest summarized in one box.
     params: for a Value, the labels of the leaves to draw as parameters. title: a caption under the drawing
-    (title=True: the graph's own title)."""
+    (title=True: the graph's own title). rankdir: "auto" picks left-to-right or top-to-bottom by the drawing's
+    measured width (fit.py), or one of LR, TB, RL, BT. fold: "auto" folds sigmoids and layers into one node
+    each when nothing else fits; {name: [node labels or ids]} folds those always; False never. A folded node
+    opens below the drawing in Jupyter, where the full-size picture is one click away too."""
     graph = as_graph(obj, params=params)
     caption = graph.title if title is True else title or ""
-    view = View(caption=caption)
-    return render(graph, view, show=show, rankdir=rankdir, max_nodes=max_nodes, legend=legend)
+    options = {"show": show, "max_nodes": max_nodes, "legend": legend}
+    check_options(show, rankdir, max_nodes)
+    chosen, direction = layout(graph, lambda g, d: render(g, View(caption=caption), rankdir=d, **options),
+                               rankdir=rankdir, fold=fold, column_px=width)
+    drawing = render(chosen, View(caption=caption), rankdir=direction, **options).fit_to(width)
+    drawing.opened = {}
+    for node in chosen.nodes:
+        if node.inner is not None:
+            inner, inner_direction = layout(node.inner, lambda g, d: render(g, View(), rankdir=d, **options),
+                                            fold=False, column_px=width)
+            drawing.opened[node.op] = render(inner, View(caption=inner.title), rankdir=inner_direction,
+                                             **options).fit_to(width)
+    return drawing
 
 
 def check_show(show: Iterable[str] | str) -> frozenset:
@@ -80,16 +98,24 @@ def check_show(show: Iterable[str] | str) -> frozenset:
     return frozenset(chosen)
 
 
-def render(graph: Graph, view: View, *, show: Sequence[str] = SHOW, rankdir: str = "LR", max_nodes: int = 150,
-           legend: bool = True) -> graphviz.Digraph:
-    """The drawing of `graph` as `view` sees it."""
-    shown = check_show(show)
-    if rankdir not in RANKDIRS:
-        raise ValueError(f"unknown rankdir {rankdir!r}; choose one of {', '.join(RANKDIRS)}")
+def check_options(show: Iterable[str] | str, rankdir: str, max_nodes: int) -> None:
+    """A ValueError naming a bad show=, rankdir= or max_nodes= and what it may be."""
+    check_show(show)
+    if rankdir not in RANKDIRS and rankdir != "auto":
+        raise ValueError(f"unknown rankdir {rankdir!r}; choose 'auto' or one of {', '.join(RANKDIRS)}")
     if not isinstance(max_nodes, int) or max_nodes < 1:
         raise ValueError(f"max_nodes must be a positive integer, got {max_nodes!r}")
+
+
+def render(graph: Graph, view: View, *, show: Sequence[str] = SHOW, rankdir: str = "LR", max_nodes: int = 150,
+           legend: bool = True) -> Drawing:
+    """The drawing of `graph` as `view` sees it, laid out in the direction rankdir (not "auto": see draw)."""
+    shown = check_show(show)
+    check_options(show, rankdir, max_nodes)
+    if rankdir == "auto":
+        raise ValueError("render needs a direction (LR, TB, RL or BT); draw(..., rankdir='auto') chooses one")
     names = text.display_names(graph)
-    dot = graphviz.Digraph(name="computation")  # not the title, which may hold what DOT cannot take in a name
+    dot = Drawing(name="computation")  # not the title, which may hold what DOT cannot take in a name
     drawn = _drawn_nodes(graph, max_nodes)
     roomy = len(drawn) <= SMALL
     # ordering="in": a node's inputs stay in argument order, so w1 is drawn above x1 in w1 * x1
@@ -133,10 +159,16 @@ def _node(dot: graphviz.Digraph, graph: Graph, node: Node, names: list[str], vie
         rows += _number_rows("value", node.value if known else None, view.phase, COLORS["value"])
     if "tangent" in shown and graph.has_tangents and node.kind != "const":
         rows += _number_rows("tangent", node.tangent if known else None, view.phase, COLORS["tangent"])
-    if "grad" in shown and node.grad is not None and view.phase != "forward":  # a traced constant has none
+    if node.inner is not None:
+        folds = _esc(_folds(node.inner))
+        rows.append(f'<TR><TD><FONT POINT-SIZE="9" COLOR="{COLORS["note"]}">{folds}</FONT></TD></TR>')
+    # a constant's gradient is computed (a Value leaf gets one) but never used: it is not drawn
+    if "grad" in shown and node.grad is not None and node.kind != "const" and view.phase != "forward":
         grad = node.grad if view.grads is None else view.grads.get(node.id)
         rows += _number_rows("grad", grad, view.phase, COLORS["grad"])
     attrs = dict(KIND_STYLE[node.kind])
+    if node.inner is not None:
+        attrs.update(FOLDED_STYLE)
     if not known:
         attrs.update(fillcolor="#ffffff", color=COLORS["pending"], fontcolor=COLORS["pending"])
     if node.id == view.current_node:
@@ -157,6 +189,11 @@ def _title(node: Node, names: list[str]) -> str:
     else:
         head = f"<B>{_esc(names[node.id])}</B>"
     return f"<TR><TD>{head}</TD></TR>"
+
+
+def _folds(inner: Graph) -> str:
+    """What a folded node holds (fold.inner_graph writes it as the sub-graph's first note)."""
+    return inner.notes[0] if inner.notes else "⊞ folded"
 
 
 def _number_rows(word: str, value: Any, phase: str | None, color: str) -> list[str]:
@@ -253,6 +290,8 @@ def _legend(graph: Graph, view: View, shown: frozenset, notes: list[str], legend
             f'<FONT COLOR="{KIND_STYLE[k]["color"]}">{"□" if k == "const" else "■"}</FONT> {KIND_NAMES[k]}'
             for k in kinds
         )
+        if any(n.inner is not None for n in graph.nodes):
+            swatches += f'    <FONT COLOR="{FOLDED_STYLE["color"]}">■</FONT> folded (open it under the drawing)'
         rows.append(f'<TR><TD ALIGN="LEFT">nodes: {swatches}</TD></TR>')
         meanings = [f'<FONT COLOR="{COLORS[k]}">{_esc(MEANING[k])}</FONT>' for k in MEANING
                     if k in shown and _graph_has(graph, k)]

@@ -22,7 +22,9 @@ import graphviz
 
 from ..graph import Graph, as_graph
 from . import text
-from .draw import SHOW, View, render
+from .draw import SHOW, View, check_options, render
+from .fit import COLUMN_PX, layout
+from .fit import svg_text as svg
 
 
 @dataclass(frozen=True)
@@ -96,12 +98,28 @@ def views(graph: Graph) -> list[View]:
     return out
 
 
-def frames(obj: Any, *, show: Sequence[str] = SHOW, rankdir: str = "LR", params: Sequence[str] = (),
-           max_nodes: int = 60) -> list[graphviz.Digraph]:
-    """One drawing per step (see `steps`). Refuses graphs above max_nodes nodes: step through a smaller
-    computation, or draw the big one whole with viz.draw."""
+def frames(obj: Any, *, show: Sequence[str] = SHOW, rankdir: str = "auto", params: Sequence[str] = (),
+           max_nodes: int = 60, width: int = COLUMN_PX) -> list[graphviz.Digraph]:
+    """One drawing per step (see `steps`), each fitting a column `width` px wide, all laid out alike (the
+    direction chosen once, on the last frame: see fit.py). Refuses graphs above max_nodes nodes: step through a
+    smaller computation, or draw the big one whole with viz.draw."""
     graph = steppable(obj, params, max_nodes)
-    return [render(graph, view, show=show, rankdir=rankdir, max_nodes=max_nodes) for view in views(graph)]
+    all_views = views(graph)
+    direction = direction_for(graph, all_views[-1], show=show, rankdir=rankdir, max_nodes=max_nodes, width=width)
+    return [render(graph, view, show=show, rankdir=direction, max_nodes=max_nodes).fit_to(width)
+            for view in all_views]
+
+
+def direction_for(graph: Graph, view: View, *, show: Sequence[str], rankdir: str, max_nodes: int,
+                  width: int = COLUMN_PX) -> str:
+    """rankdir itself, or for "auto" the direction that fits `width` best with `view` drawn (every frame of a
+    stepper uses the one chosen for its fullest frame, so nothing moves from frame to frame)."""
+    check_options(show, rankdir, max_nodes)
+    if rankdir != "auto":
+        return rankdir
+    _, direction = layout(graph, lambda g, d: render(g, view, show=show, rankdir=d, max_nodes=max_nodes),
+                          fold=False, column_px=width)
+    return direction
 
 
 def steppable(obj: Any, params: Sequence[str], max_nodes: int) -> Graph:
@@ -115,19 +133,7 @@ def steppable(obj: Any, params: Sequence[str], max_nodes: int) -> Graph:
     return graph
 
 
-def svg(drawing: graphviz.Digraph) -> str:
-    """The drawing as SVG text, laid out by Graphviz's `dot`."""
-    try:
-        return drawing.pipe(format="svg", encoding="utf-8")
-    except graphviz.ExecutableNotFound:
-        raise RuntimeError(
-            "Graphviz's `dot` program is not installed, so drawings cannot be rendered. Install the package "
-            "'graphviz' (Debian/Ubuntu: apt-get install graphviz, macOS: brew install graphviz, conda: conda "
-            "install graphviz), or run `make graphviz`."
-        ) from None
-
-
-def save_frames(obj: Any, path: str | Path, *, show: Sequence[str] = SHOW, rankdir: str = "LR",
+def save_frames(obj: Any, path: str | Path, *, show: Sequence[str] = SHOW, rankdir: str = "auto",
                 params: Sequence[str] = (), max_nodes: int = 60, progress: bool = True) -> Path:
     """Write the frames as SVG files frame_000.svg, ... into the folder `path`, or, when path ends in .html,
     as one self-contained page (SVGs inlined, a small script to step; nothing loaded from the network).
@@ -135,11 +141,12 @@ def save_frames(obj: Any, path: str | Path, *, show: Sequence[str] = SHOW, rankd
     path = frames_path(path)
     graph = steppable(obj, params, max_nodes)
     all_views = views(graph)
+    direction = direction_for(graph, all_views[-1], show=show, rankdir=rankdir, max_nodes=max_nodes)
     pictures = []
     for i, view in enumerate(all_views):
         if progress and len(all_views) > 20:
             print(f"\rrendering frame {i + 1}/{len(all_views)}", end="", file=sys.stderr, flush=True)
-        pictures.append(svg(render(graph, view, show=show, rankdir=rankdir, max_nodes=max_nodes)))
+        pictures.append(svg(render(graph, view, show=show, rankdir=direction, max_nodes=max_nodes)))
     if progress and len(all_views) > 20:
         print(file=sys.stderr)
     if path.suffix:

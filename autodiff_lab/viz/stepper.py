@@ -14,26 +14,31 @@ from typing import Any
 import ipywidgets as widgets
 
 from .draw import SHOW
-from .frames import render, steppable, steps, svg, views
+from .fit import COLUMN_PX
+from .frames import direction_for, render, steppable, steps, svg, views
 
 
 class StepThrough(widgets.VBox):
     """Frames of the forward pass, then of the backward pass, one at a time. Frames are rendered when first
     shown and kept."""
 
-    def __init__(self, obj: Any, *, show: Sequence[str] = SHOW, rankdir: str = "LR",
-                 params: Sequence[str] = (), max_nodes: int = 60) -> None:
+    def __init__(self, obj: Any, *, show: Sequence[str] = SHOW, rankdir: str = "auto",
+                 params: Sequence[str] = (), max_nodes: int = 60, width: int = COLUMN_PX) -> None:
         self.graph = steppable(obj, params, max_nodes)
         self.steps = steps(self.graph)
         self._views = views(self.graph)
-        self._options = {"show": show, "rankdir": rankdir, "max_nodes": max_nodes}
-        render(self.graph, self._views[0], **self._options)  # a bad option fails here, not on first display
+        # a bad option fails here, not on first display; every frame is laid out as the last one fits best
+        direction = direction_for(self.graph, self._views[-1], show=show, rankdir=rankdir, max_nodes=max_nodes,
+                                  width=width)
+        self._options = {"show": show, "rankdir": direction, "max_nodes": max_nodes}
+        self._width = width
         self._svgs: dict[int, str] = {}
         self._picture = widgets.HTML()
         self._caption = widgets.HTML()
         self._prev = widgets.Button(description="◀ prev", layout=widgets.Layout(width="6em"))
         self._next = widgets.Button(description="next ▶", layout=widgets.Layout(width="6em"))
-        self._slider = widgets.IntSlider(value=0, min=0, max=len(self.steps) - 1, description="step",
+        # the slider counts frames from 1, as the "k/n" label above the picture does
+        self._slider = widgets.IntSlider(value=1, min=1, max=len(self.steps), description="frame",
                                          continuous_update=False)
         self._prev.on_click(lambda _: self.prev())
         self._next.on_click(lambda _: self.next())
@@ -46,23 +51,23 @@ class StepThrough(widgets.VBox):
 
     @property
     def index(self) -> int:
-        """The frame shown, from 0 to len(self) - 1."""
-        return self._slider.value
+        """The frame shown, from 0 to len(self) - 1 (the slider and the label show index + 1)."""
+        return self._slider.value - 1
 
     @index.setter
     def index(self, i: int) -> None:
         if not 0 <= i < len(self):
             raise IndexError(f"frame {i} does not exist; there are {len(self)} frames (0 to {len(self) - 1})")
-        self._slider.value = i
+        self._slider.value = i + 1
 
     def next(self) -> int:
         """Show the next frame (stays on the last); returns the index shown."""
-        self._slider.value = min(self.index + 1, len(self) - 1)
+        self.index = min(self.index + 1, len(self) - 1)
         return self.index
 
     def prev(self) -> int:
         """Show the previous frame (stays on the first); returns the index shown."""
-        self._slider.value = max(self.index - 1, 0)
+        self.index = max(self.index - 1, 0)
         return self.index
 
     @property
@@ -78,7 +83,7 @@ class StepThrough(widgets.VBox):
         """The current frame as SVG text."""
         i = self.index
         if i not in self._svgs:
-            self._svgs[i] = svg(render(self.graph, self._views[i], **self._options))
+            self._svgs[i] = svg(render(self.graph, self._views[i], **self._options).fit_to(self._width))
         return self._svgs[i]
 
     def _update(self) -> None:

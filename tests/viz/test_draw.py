@@ -1,10 +1,13 @@
 """What the drawings show: names, values, gradients and the chain rule on the edges, laid out by `dot`."""
 
+import re
+
 import numpy as np
 import pytest
 
 from autodiff_lab import Value, graph, viz
 from autodiff_lab.viz import examples, text
+from autodiff_lab.viz.fit import svg_text
 
 
 def test_add_mul_drawing_shows_the_slides_numbers(texts):
@@ -67,7 +70,7 @@ def test_kinds_are_told_apart():
 
 
 def test_array_edges_show_vjp_shapes_and_the_jacobian_never_built(texts):
-    shown = texts(viz.draw(examples.two_layer_net()))
+    shown = texts(viz.draw(examples.two_layer_net(), fold=False))
     assert "VJP: ḡ (4, 5) ↦ (4, 3)" in shown                 # through X @ W1, back to X
     assert "J would be 20×12 = 1.88 KiB; never built" in shown
     assert "float64 (3, 5)" in shown
@@ -132,3 +135,15 @@ def test_labels_are_never_dot_syntax(texts):
     L.label = "L\\"
     L.backward()
     assert "x\\" in texts(viz.draw(L)) and "⋯ x\\" in texts(viz.draw(L, max_nodes=20))
+
+
+def test_a_constant_shows_no_gradient():
+    """A Value constant (the 1 of e + 1) gets a gradient from backward, but nothing uses it: it is not drawn."""
+    x = Value(0.5, "x")
+    out = x.exp() + 1.0
+    out.backward()
+    svg = svg_text(viz.draw(out))
+    constant = re.search(r'<title>n\d+</title>\n<path fill="#f3f4f6".*?</g>', svg, re.S)
+    assert constant is not None and ">1<" in constant.group(0).replace("1.000", "1")
+    assert "grad" not in constant.group(0)
+    assert svg.count(">grad<") == 3   # x, exp x and the output

@@ -28,8 +28,10 @@ def test_next_and_prev_move_and_stop_at_the_ends(stepper):
 
 
 def test_the_slider_and_buttons_drive_the_same_state(stepper):
-    stepper._slider.value = 6
+    stepper._slider.value = 7   # the slider counts from 1, like the "7/10" label
     assert stepper.index == 6 and "1 × (-4) = -4" in stepper._caption.value
+    assert stepper._caption.value.startswith(f"<b>{stepper._slider.value}/{len(stepper)}</b>")
+    assert (stepper._slider.min, stepper._slider.max) == (1, len(stepper))
     stepper._next.click()
     assert stepper.index == 7
     stepper._prev.click()
