@@ -54,9 +54,11 @@ class ExerciseReport:
 
 
 def unanswered(value: Any) -> bool:
-    """True for what a template leaves in place of an answer: None, `...`, or a tuple/list holding one."""
+    """True for what a template leaves in place of an answer: None, `...`, or a tuple, list or dict holding one."""
     if value is None or value is Ellipsis or value is NotImplemented:
         return True
+    if isinstance(value, dict):
+        return any(unanswered(v) for v in value.values())
     return isinstance(value, (tuple, list)) and any(unanswered(v) for v in value)
 
 

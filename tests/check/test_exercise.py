@@ -26,7 +26,7 @@ def first_line(report: ExerciseReport) -> str:
     return str(report).splitlines()[0]
 
 
-@pytest.mark.parametrize("blank", [None, ..., (1.0, ...), [None, 2.0]])
+@pytest.mark.parametrize("blank", [None, ..., (1.0, ...), [None, 2.0], {"a": 1.0, "b": ...}])
 def test_a_blank_answer_is_not_answered_yet(blank):
     report = check_value(blank, (1.0, 2.0), name="grads")
     assert not report.ok and not report.answered

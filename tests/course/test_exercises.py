@@ -29,6 +29,7 @@ LECTURES = sorted(p.stem for p in COURSE.glob("*.ipynb") if p.stem != "index")
 ASSIGNMENTS = Path(__file__).resolve().parents[2] / "assignments"
 CELL_TIMEOUT_S = 300
 CODE_BLOCK = re.compile(r"```python\n(.*?)```", re.DOTALL)
+NEGATIVE_ZERO = re.compile(r"(?<![\w.])-0\.(?!\d*[1-9])")   # -0., -0.0, -0.000, not -0.25
 
 
 def notebook(stem: str) -> nbformat.NotebookNode:
@@ -202,3 +203,13 @@ def test_checks_fail_the_wrong_answer_and_pass_the_model_answer(exercise_runs, s
             problems.append(f"check after the {answer} (cell {i}) printed {text[:600]!r}, expected one report "
                             f"starting with {want!r}\n{run.nb.cells[i - 1].source[:300]}")
     assert not problems, f"{stem}:\n" + "\n\n".join(problems)
+
+
+@pytest.mark.parametrize("stem", LECTURES)
+def test_printed_numbers_are_plain(exercise_runs, stem):
+    """A student sees 1.5, not np.float64(1.5), and never -0. (a product like -1 x 0 is -0.0 in floating point)."""
+    run = exercise_runs[stem, "shipped"]
+    for i, cell in enumerate(run.nb.cells):
+        text = printed(cell)
+        assert "np.float64(" not in text and "np.float32(" not in text, f"{stem} cell {i} prints a numpy repr:\n{text}"
+        assert not NEGATIVE_ZERO.search(text), f"{stem} cell {i} prints a negative zero:\n{text}"
