@@ -48,8 +48,11 @@ browser:
 	    echo "Could not install Chromium; the browser test will be skipped."; \
 	  fi; }
 
+# JupyterLab on my-course/, a git-ignored working copy of the lectures and assignments (laid out, or brought up to
+# date without overwriting anything, by the same command a student of the edition runs): saving never touches the
+# tracked notebooks. Student settings: nbgrader's assignment list and Validate, no formgrader, no news pop-up.
 lab: install graphviz
-	$(VENV)/bin/jupyter lab $(if $(ROOT),--allow-root) --LabApp.default_url=/lab/tree/course/index.ipynb
+	$(VENV)/bin/autodiff-lab lab my-course
 
 test: install graphviz browser
 	$(PY) -m pytest

@@ -5,6 +5,7 @@ arguments and calls the library; this file only routes to it.
     autodiff-lab grade A1 --submissions DIR                  (grader/command.py; the course repository only)
     autodiff-lab export A1 --roster R --format canvas        (grader/command.py, grader/lms_export.py)
     autodiff-lab course init DIR                             (autodiff_lab/course_init.py)
+    autodiff-lab lab [DIR]                                   (autodiff_lab/lab.py)
 """
 
 from __future__ import annotations
@@ -18,6 +19,7 @@ COMMANDS = {   # name: (module, the function that registers it)
     "grade": ("grader.command", "register"),
     "export": ("grader.command", "register_export"),
     "course": ("autodiff_lab.course_init", "register"),
+    "lab": ("autodiff_lab.lab", "register"),
 }
 
 
@@ -35,7 +37,9 @@ def main(argv: list[str] | None = None) -> int:
     if not hasattr(args, "run"):   # before the arguments: a command that is not installed takes none
         parser.error(f"'{args.command}' is unavailable here: the student edition of autodiff-lab has no grader; "
                      f"in the course repository, reinstall the project with `make install`")
-    if unknown:
+    if getattr(args, "passes_unknown", False):   # `lab` hands what it does not know on to JupyterLab
+        args.unknown = unknown
+    elif unknown:
         parser.error(f"unrecognized arguments: {' '.join(unknown)}" + _hint_for_dash(unknown))
     return args.run(args) or 0
 

@@ -210,8 +210,8 @@ def run(args: argparse.Namespace) -> int:
     return 1 if report.failed else 0
 
 
-def describe(report: Report) -> str:
-    """What a run did, in words, for the student."""
+def describe(report: Report, how_to_open: bool = True) -> str:
+    """What a run did, in words, for the student (and, for a new copy, how to open it)."""
     where, version = report.target, _version()
     lines = []
     if report.fresh and not (report.updated or report.beside or report.kept or report.unchanged):
@@ -241,8 +241,8 @@ def describe(report: Report) -> str:
         lines.append(f"Your changes to {len(report.kept)} file(s) are kept as they are.")
     if not report.fresh or report.kept or report.beside:
         lines.append("Nothing of yours was overwritten.")
-    if report.fresh:
-        lines.append(f"Open it with:  jupyter lab {where / START}")
+    if report.fresh and how_to_open:
+        lines.append(f"Open it with:  autodiff-lab lab {where}")
         lines.append("Run this command again after upgrading autodiff-lab: it brings in new and updated "
                      "material and never overwrites your work.")
     return "\n".join(lines)

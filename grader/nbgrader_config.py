@@ -1,7 +1,7 @@
 """nbgrader settings for autodiff_lab, plus the grading pipeline's own (Sandbox, Grader).
 
 Read by the pipeline with traitlets' PyFileConfigLoader (nbgrader's Python API does not read it by itself);
-to use nbgrader's own commands from the repository root, copy or link this file there as nbgrader_config.py.
+nbgrader's own commands, run from the repository root (the course folder), read it through ../nbgrader_config.py.
 """
 
 c = get_config()  # noqa: F821  (provided by traitlets when it loads this file)

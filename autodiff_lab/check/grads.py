@@ -78,12 +78,12 @@ def check_grads(f: Callable, args: tuple, modes: Sequence[str] = MODES, order: i
     return _summary(reports, name, order, modes)
 
 
-def assert_grads(*args: Any, **kwargs: Any) -> CheckReport:
-    """check_grads, raising AssertionError with the report's text when a check fails."""
+def assert_grads(*args: Any, **kwargs: Any) -> None:
+    """check_grads, raising AssertionError with the report's text when a check fails (returns None, so a
+    notebook cell ending in it shows no output)."""
     report = check_grads(*args, **kwargs)
     if not report.ok:
         raise AssertionError(str(report))
-    return report
 
 
 class Leaf(NamedTuple):

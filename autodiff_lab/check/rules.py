@@ -49,14 +49,15 @@ def check_jvp(f: Callable, rule: Callable, args: tuple, argnum: int = 0, *, kwar
                        max_entries=max_entries)
 
 
-def assert_vjp(*args: Any, **kwargs: Any) -> CheckReport:
-    """check_vjp, raising AssertionError with the report's text when the check fails."""
-    return _assert(check_vjp(*args, **kwargs))
+def assert_vjp(*args: Any, **kwargs: Any) -> None:
+    """check_vjp, raising AssertionError with the report's text when the check fails. Returns None, like
+    numpy.testing's asserts, so that a notebook's test cell ending in it shows no output."""
+    _assert(check_vjp(*args, **kwargs))
 
 
-def assert_jvp(*args: Any, **kwargs: Any) -> CheckReport:
-    """check_jvp, raising AssertionError with the report's text when the check fails."""
-    return _assert(check_jvp(*args, **kwargs))
+def assert_jvp(*args: Any, **kwargs: Any) -> None:
+    """check_jvp, raising AssertionError with the report's text when the check fails (returns None)."""
+    _assert(check_jvp(*args, **kwargs))
 
 
 def _check_rule(mode: str, f: Callable, rule: Callable, args: Any, argnum: Any, kwargs: dict | None,
@@ -86,7 +87,6 @@ def _check_rule(mode: str, f: Callable, rule: Callable, args: Any, argnum: Any, 
     return check_derivative(mode, apply, f_of_x, args[i], kind=mode, name=name, argnum=i, **options)
 
 
-def _assert(report: CheckReport) -> CheckReport:
+def _assert(report: CheckReport) -> None:
     if not report.ok:
         raise AssertionError(str(report))
-    return report

@@ -154,7 +154,10 @@ def test_the_wheel_holds_the_engine_lectures_and_assignments_and_no_grader(editi
     engine = {p.relative_to(ROOT).as_posix() for p in (ROOT / NAME).rglob("*.py") if "__pycache__" not in p.parts}
     assert engine <= set(members), f"missing from the wheel: {sorted(engine - set(members))}"
     for needed in ("autodiff_lab/viz/draw.py", "autodiff_lab/check/__init__.py", "autodiff_lab/data/digits.npz",
-                   "autodiff_lab/course_init.py"):
+                   "autodiff_lab/course_init.py", "autodiff_lab/lab.py",      # and the lab's student settings:
+                   "autodiff_lab/jupyter_config/labconfig/page_config.json",
+                   "autodiff_lab/jupyter_config/jupyter_server_config.json",
+                   "autodiff_lab/jupyter_config/nbgrader_config.py"):
         assert needed in members
     shipped = {name[len(MATERIAL):]: data for name, data in members.items() if name.startswith(MATERIAL)}
     assert shipped == repo_material(), "the wheel's lectures and assignments differ from course/ and assignments/"
@@ -443,7 +446,7 @@ def test_in_the_repository_course_init_copies_course_and_assignments(tmp_path, c
     laid_out = tree(tmp_path / "copy")
     laid_out.pop(course_init.STATE)
     assert laid_out == repo_material()
-    assert "jupyter lab" in capsys.readouterr().out
+    assert "autodiff-lab lab" in capsys.readouterr().out
 
 
 def test_course_init_mistakes_and_help(tmp_path, capsys):
