@@ -37,6 +37,7 @@ from .answer_policy import cell_settings
 from .assignment import Assignment, load_assignment
 from .collect import DEFAULT_PATTERN, Submission, collect
 from .config import PACKAGE, load_config, load_settings
+from .exchange import keep_submission_stamps
 from .faults import forget_changed, is_disk_full, one_run_at_a_time
 from .feedback import write_autograded, write_feedback
 from .gradebook import GradebookWriter, backup_gradebook, course_students
@@ -165,8 +166,9 @@ def grade_class(assignment_id: str, submissions: str | Path, out: str | Path, *,
     if prune:
         forget_others(out, assignment.id, {s.student for s in subs})
     links = {}
-    for r in ordered:
+    for sub, r in zip(subs, ordered):
         page = write_feedback(out, r, assignment)
+        keep_submission_stamps(sub.folder, page.parent)       # what nbgrader's release_feedback reads
         write_autograded(out, r, assignment)
         links[r.student] = os.path.relpath(page, folder)
         (folder / "logs" / f"{r.student}.txt").write_text(r.log, encoding="utf-8", errors="replace")
