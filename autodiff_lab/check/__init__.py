@@ -10,7 +10,7 @@
     compare(expected, got)                    # the entry-by-entry comparison they all use (runs no user code)
     random_inputs(shape, domain="positive")   # test inputs away from kinks and domain edges
     check_value(got, expected)                # what a lecture's exercise cells call (exercise.py), also
-    check_function, check_rule, check_gradient, check_equal, check_choice, check_all:
+    check_function, check_rule, check_gradient, check_equal, check_topological_order, check_choice, check_all:
                                               # a "✓ ..." / "✗ ..." report on the student's own answer
 
 Each check returns a CheckReport: `.ok` (a bool), and on failure what was wrong (shape, worst entry, a
@@ -41,6 +41,7 @@ from .exercise import (
     check_function,
     check_gradient,
     check_rule,
+    check_topological_order,
     check_value,
 )
 from .finite_differences import derivative_along, numerical_grad, numerical_jacobian
@@ -52,6 +53,6 @@ from .rules import assert_jvp, assert_vjp, check_jvp, check_vjp
 __all__ = [
     "ATOL", "DOMAINS", "MAX_ENTRIES", "RTOL", "CheckReport", "ExerciseReport", "assert_grads", "assert_jvp",
     "assert_vjp", "check_all", "check_choice", "check_equal", "check_function", "check_gradient", "check_grads",
-    "check_jvp", "check_rule", "check_value", "check_vjp", "compare", "derivative_along", "numerical_grad",
-    "numerical_jacobian", "random_inputs",
+    "check_jvp", "check_rule", "check_topological_order", "check_value", "check_vjp", "compare", "derivative_along",
+    "numerical_grad", "numerical_jacobian", "random_inputs",
 ]

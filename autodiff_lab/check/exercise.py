@@ -9,6 +9,7 @@ answer is still None or `...`) gives "✗ not answered yet: ...", so Run All goe
     print(check_rule(f, my_rule, (x,), argnum=0, mode="vjp"))              # a VJP / JVP rule, by finite differences
     print(check_gradient((gx, gy), f, (1.0, 2.0)))                          # partial derivatives worked by hand
     print(check_equal(shape, (5, 5), name="the shape"))                     # a count, a shape, a word
+    print(check_topological_order(my_order, [root1, root2]))                # each node once, after its inputs
     print(check_choice(answer, ("x0", "x1"), right))                        # one of listed options
     print(check_all("Exercise 1.1", report_a, report_b))                    # several parts, one report
 
@@ -202,6 +203,62 @@ def check_equal(got: Any, expected: Any, *, name: str = "your answer") -> Exerci
     if same:
         return ExerciseReport(True, f"{name} is right")
     return ExerciseReport(False, f"{name} is wrong", [f"expected {expected!r}, got {got!r}"])
+
+
+# ------------------------------------------------------------------------------------------- graphs
+def check_topological_order(order_fn: Any, roots: Sequence[Any], *, parents: Callable[[Any], Sequence] | None = None,
+                            name: str | None = None) -> ExerciseReport:
+    """order_fn(root) must list every node that root depends on (root included), each exactly once, every node
+    after all of its parents, root last. Checked on each graph in `roots`; `parents(node)` gives a node's
+    inputs (default: its .parents). Nodes are compared by identity."""
+    label = name or getattr(order_fn, "__name__", "your function")
+    if unanswered(order_fn):
+        return not_answered(label)
+    parents = parents or (lambda node: node.parents)
+    for k, root in enumerate(roots):
+        where = f"graph {k + 1} of {len(roots)} (output {_show(root)})"
+        try:
+            order = order_fn(root)
+        except NotImplementedError:
+            return not_answered(label)
+        except Exception as err:  # noqa: BLE001  (the student's error becomes the report)
+            return ExerciseReport(False, f"{label} raised {type(err).__name__}: {err}", [where])
+        if order is None or order is Ellipsis:
+            return not_answered(f"{label} returned {order!r} (did it forget to `return` the list?)")
+        problem = _order_problem(list(order) if isinstance(order, (list, tuple)) else order, root, parents)
+        if problem:
+            return ExerciseReport(False, f"{label} is wrong on {where}", [problem])
+    return ExerciseReport(True, f"{label} is right on {len(roots)} graph{'s' * (len(roots) != 1)}")
+
+
+def _order_problem(order: Any, root: Any, parents: Callable) -> str | None:
+    if not isinstance(order, list):
+        return f"it returned a {type(order).__name__}; return a list of nodes"
+    reachable, stack = {}, [root]
+    while stack:
+        node = stack.pop()
+        if id(node) not in reachable:
+            reachable[id(node)] = node
+            stack.extend(parents(node))
+    seen: dict[int, int] = {}
+    for i, node in enumerate(order):
+        if id(node) in seen:
+            return (f"{_show(node)} is listed twice (positions {seen[id(node)]} and {i}): a node used by two others "
+                    f"must still appear once -- remember which nodes you have visited")
+        if id(node) not in reachable:
+            return f"{_show(node)} at position {i} is not part of the graph"
+        seen[id(node)] = i
+    missing = [node for key, node in reachable.items() if key not in seen]
+    if missing:
+        return f"{len(missing)} node(s) of the graph are missing, e.g. {_show(missing[0])}"
+    for node in order:
+        for parent in parents(node):
+            if seen[id(parent)] > seen[id(node)]:
+                return (f"{_show(node)} (position {seen[id(node)]}) comes before its input {_show(parent)} (position "
+                        f"{seen[id(parent)]}): every node must come after the nodes it was computed from")
+    if order[-1] is not root:
+        return f"the output must come last, but the last node is {_show(order[-1])}"
+    return None
 
 
 # -------------------------------------------------------------------------------- choices and parts

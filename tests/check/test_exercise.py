@@ -14,6 +14,7 @@ from autodiff_lab.check import (
     check_function,
     check_gradient,
     check_rule,
+    check_topological_order,
     check_value,
 )
 
@@ -114,3 +115,45 @@ def test_check_equal_for_counts_shapes_and_words():
     assert not wrong.ok and "expected (5, 5), got (5,)" in str(wrong)
     assert not check_equal(..., 3).answered
     assert not check_equal(object(), 3).ok
+
+
+class Node:
+    def __init__(self, name, *parents):
+        self.name, self.parents = name, parents
+
+    def __repr__(self):
+        return self.name
+
+
+def diamond():
+    a = Node("a")
+    b, c = Node("b", a), Node("c", a)
+    return Node("d", b, c, a)
+
+
+def post_order(root):
+    order, visited = [], set()
+
+    def visit(node):
+        if id(node) not in visited:
+            visited.add(id(node))
+            for parent in node.parents:
+                visit(parent)
+            order.append(node)
+    visit(root)
+    return order
+
+
+def test_check_topological_order_accepts_any_valid_order_and_names_the_fault():
+    chain = Node("z", Node("y", Node("x")))
+    assert check_topological_order(post_order, [diamond(), chain]).ok
+
+    def no_memory(root):
+        return [p for parent in root.parents for p in no_memory(parent)] + [root]
+    twice = check_topological_order(no_memory, [chain, diamond()])
+    assert "graph 2 of 2" in str(twice) and "listed twice" in str(twice)
+    reversed_order = check_topological_order(lambda root: post_order(root)[::-1], [diamond()])
+    assert "comes before its input" in str(reversed_order)
+    assert "missing" in str(check_topological_order(lambda root: post_order(root)[1:], [diamond()]))
+    assert not check_topological_order(template, [diamond()]).answered
+    assert "raised" in str(check_topological_order(lambda root: root.nope, [diamond()]))
