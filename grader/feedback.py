@@ -15,6 +15,7 @@ import re
 from pathlib import Path
 
 from .assignment import Assignment
+from .math_text import title_html
 from .runner import Result
 from .structure import grade_id, source_of
 from .student_text import NOTHING, Vouched, identifiers, student_error
@@ -46,7 +47,7 @@ STATUS_TEXT = {
 CSS = """body{font-family:system-ui,sans-serif;max-width:60rem;margin:2rem auto;padding:0 1rem;color:#222}
 h1{font-size:1.5rem}.score{font-size:1.2rem}.ok{color:#1a7f37}.bad{color:#b42318}.note{color:#8a6100}
 section{border:1px solid #ddd;border-radius:6px;padding:.6rem 1rem;margin:.8rem 0}
-pre{background:#f6f8fa;padding:.5rem;white-space:pre-wrap}"""
+pre{background:#f6f8fa;padding:.5rem;white-space:pre-wrap}.set{color:#555;font-weight:normal}"""
 
 
 def esc(x) -> str:
@@ -75,9 +76,10 @@ def render(result: Result, assignment: Assignment) -> str:
     for part in assignment.parts:
         got = r.parts.get(part.grade_id, {"score": 0.0, "checks": [], "note": "not graded"})
         ok = got["score"] >= part.points and part.points > 0
+        # the instructor's heading, its $math$ as MathML (no script, no network: grader/math_text.py)
         out.append(f"<section><h2 class='{'ok' if ok else 'bad'}'>{'&#10003;' if ok else '&#10007;'} "
-                   f"{esc(part.title)} <small>({esc(part.grade_id)})</small>: {got['score']:g} / {part.points:g}"
-                   "</h2>")
+                   f"{title_html(part.title)} <small>({esc(part.grade_id)})</small>: {got['score']:g} / "
+                   f"{part.points:g}</h2>")
         if got["note"]:
             out.append(f"<p>{esc(note_text(got['note'], r.failure, cells))}</p>")
         for check in got["checks"]:
@@ -141,8 +143,16 @@ def violation_text(violation: dict) -> str:
 
 
 def render_check(check: dict) -> str:
-    """A failed check: what was checked, and autodiff_lab.check's report (shape, worst entry, diagnosis)."""
-    return f"<div><p class='bad'><b>{esc(check['title'])}</b></p><pre>{esc(check['text'])}</pre></div>"
+    """A failed check: what was checked (and on which input set, when a part has several), and autodiff_lab.check's
+    report (shape, worst entry, diagnosis)."""
+    where = f" <span class='set'>({esc(check['input_set'])})</span>" if check.get("input_set") else ""
+    return f"<div><p class='bad'><b>{esc(check['title'])}</b>{where}</p><pre>{esc(check['text'])}</pre></div>"
+
+
+def check_line(check: dict) -> str:
+    """A failed check as one plain-text line (the autograded notebook)."""
+    where = f" ({check['input_set']})" if check.get("input_set") else ""
+    return f"{check['title']}{where}: {check['text']}"
 
 
 def write_autograded(root: Path, result: Result, assignment: Assignment) -> Path:
@@ -157,7 +167,7 @@ def write_autograded(root: Path, result: Result, assignment: Assignment) -> Path
         if part is not None and cell["cell_type"] == "code":
             note = note_text(part["note"], result.failure, {grade_id(c) for c in nb["cells"]})
             lines = [f"{part['score']:g} / {part['points']:g} points" + (f": {note}" if note else "")]
-            lines += [f"{c['title']}: {c['text']}" for c in part["checks"] if not c["ok"]]
+            lines += [check_line(c) for c in part["checks"] if not c["ok"]]
             cell["outputs"] = [{"output_type": "stream", "name": "stdout", "text": "\n".join(lines) + "\n"}]
     path = root / "autograded" / result.student / assignment.id / assignment.notebook
     path.parent.mkdir(parents=True, exist_ok=True)

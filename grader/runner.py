@@ -281,10 +281,13 @@ def judge(assignment: Assignment, run: Run) -> dict:
         checks: list[Check] = []
         for i, probe in enumerate(part.probes):
             try:
-                checks += probe.judge(assignment.expected(part.grade_id, i), got.get(i, {}), seconds.get(i, 0.0))
+                found = probe.judge(assignment.expected(part.grade_id, i), got.get(i, {}), seconds.get(i, 0.0))
             except Exception as err:  # noqa: BLE001  (what came back is untrusted; never let it crash grading)
-                checks.append(Check(False, probe.describe(), f"what came back could not be checked "
-                                    f"({type(err).__name__})"))
+                found = [Check(False, probe.describe(), f"what came back could not be checked "
+                               f"({type(err).__name__})")]
+            for check in found if len(part.probes) > 1 else ():   # the feedback says which input set it was
+                check.input_set = f"input set {i + 1} of {len(part.probes)}"
+            checks += found
         ok = bool(checks) and all(c.ok for c in checks)
         parts[part.grade_id] = part_result(part.points, checks, "", ok)
     return parts

@@ -369,8 +369,14 @@ def _worst_entry(report: CheckReport, _v: Vouched) -> str:
 
 
 def _rough(x: float | None) -> str:
-    """Two significant digits: how large an error is, never enough to rebuild a value to the tolerance."""
-    return "-" if x is None else f"{x:.2g}"
+    """Two significant digits, written as two (0.70, 1.0, 2.5, 12, 1.4e+02): how large an error is, never enough
+    to rebuild a value to the tolerance. Zero, infinity and NaN are written as such."""
+    if x is None:
+        return "-"
+    if x == 0 or not np.isfinite(x):
+        return f"{x:g}"
+    text = f"{x:#.2g}"
+    return text.replace(".e", "e").rstrip(".")
 
 
 def _shape_row(report: CheckReport, v: Vouched) -> str:
@@ -402,8 +408,12 @@ def _error_row(report: CheckReport, _v: Vouched) -> str:
 def _diagnosis_row(report: CheckReport, _v: Vouched) -> str:
     """The diagnosis, with a constant factor (which the student's code chose) to two digits."""
     def rough(m: re.Match) -> str:
-        inverse, number = m[1] or "", m[2]
-        return f"your result is about {inverse}{_rough(float(number))} times the right one"
+        inverse, number = m[1] or "", float(m[2])
+        text = f"your result is about {inverse}{_rough(number)} times the right one"
+        factor = 1 / number if inverse else number
+        if _rough(number) == "1.0" and factor != 1:   # two digits say 1.0: say which way it is off, no more
+            text += f" (slightly too {'large' if factor > 1 else 'small'})"
+        return text
 
     return re.sub(r"your result is (1/)?([\d.e+-]+) times(?: \([^)]*\))? the right one", rough, report.diagnosis)
 

@@ -20,6 +20,7 @@ class Check:
     title: str
     text: str
     report: dict | None = None
+    input_set: str = ""   # "input set 2 of 3" when the part checks a function on several input sets
 
     def __post_init__(self) -> None:
         """Plain JSON whatever the probe passed: only a real True passes (an array from `==` does not), and
