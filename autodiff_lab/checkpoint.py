@@ -20,6 +20,7 @@ are f's own, to any order: the recomputation is traced like any computation.
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Callable
 from typing import Any
 
@@ -33,6 +34,7 @@ class Checkpointed(Primitive):
     whose rules differentiate a fresh run of f: VJP rule(g, ans, *args) = the vjp of f at args, applied to g."""
 
     def __init__(self, f: Callable) -> None:
+        @functools.wraps(f)  # f's name, docstring and signature (error messages name f's arguments)
         def impl(*args: Any, **kwargs: Any) -> Any:
             out = f(*args, **kwargs)
             if not (is_array(out) or isinstance(out, (int, float, complex))):
