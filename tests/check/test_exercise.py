@@ -48,7 +48,7 @@ def test_check_value_compares_a_tuple_of_arrays_part_by_part():
     expected = (np.ones((2, 3)), np.zeros(4))
     assert check_value((np.ones((2, 3)), np.zeros(4)), expected).ok
     report = check_value((np.ones((2, 3)), np.ones(4)), expected, name="dx, dw")
-    assert not report.ok and "dx, dw[1]" in str(report)
+    assert not report.ok and "part 2 of dx, dw" in str(report)
 
 
 def test_check_function_runs_every_input_set_and_says_which_one_failed():
@@ -157,3 +157,8 @@ def test_check_topological_order_accepts_any_valid_order_and_names_the_fault():
     assert "missing" in str(check_topological_order(lambda root: post_order(root)[1:], [diamond()]))
     assert not check_topological_order(template, [diamond()]).answered
     assert "raised" in str(check_topological_order(lambda root: root.nope, [diamond()]))
+
+
+def test_check_function_waits_for_an_earlier_exercise_its_reference_needs():
+    report = check_function(lambda x: x, lambda x: template(), [(1.0,)], name="backward")
+    assert not report.answered and "needs the exercises before it" in str(report)

@@ -6,6 +6,7 @@ notebook computed."""
 
 from __future__ import annotations
 
+import json
 import math
 import re
 from itertools import pairwise
@@ -14,7 +15,10 @@ from pathlib import Path
 import nbformat
 import numpy as np
 import pytest
+from nbclient import NotebookClient
 from pytest import approx
+
+from autodiff_lab import Value
 
 COURSE = Path(__file__).resolve().parents[2] / "course"
 LECTURES = sorted(p.stem for p in COURSE.glob("[0-9][0-9]_*.ipynb"))
@@ -249,6 +253,56 @@ def test_backends(course_runs):
     run = course_runs["10_gpu_and_backends"]
     assert run["backends_agree"] is True
     assert "mixes arrays of two libraries" in run["mixing_message"]
+
+
+# ------------------------------------------------------------------- Build an engine (issue 20, part 2)
+ENGINE = sorted(COURSE.glob("*build_an_engine.ipynb"))[0]    # found whether or not it has a number yet
+ENGINE_RESULTS = ["neuron_on_your_engine", "bug_1_results", "piled_up_grads", "fitted_line", "kink",
+                  "kink_one_sided", "engines_agree"]
+
+
+@pytest.fixture(scope="module")
+def engine_answered() -> dict:
+    """Build an engine run with every exercise replaced by its model answer (its demonstrations run on the
+    student's engine, so as shipped they only wait): the results of its demonstrations."""
+    nb = nbformat.read(ENGINE, as_version=4)
+    for i, cell in enumerate(nb.cells):
+        if "exercise" in cell.metadata.get("tags", []):
+            cell.source = re.search(r"```python\n(.*?)```", nb.cells[i + 2].source, re.DOTALL).group(1)
+    nb.cells.append(nbformat.v4.new_code_cell(
+        f"import json as _json\nprint('<<engine>>' + _json.dumps({{k: globals()[k] for k in {ENGINE_RESULTS!r}}}))"))
+    NotebookClient(nb, timeout=300, kernel_name="python3", resources={"metadata": {"path": str(COURSE)}}).execute()
+    printed = "".join(o.get("text", "") for o in nb.cells[-1].outputs if o.get("output_type") == "stream")
+    return json.loads(printed.split("<<engine>>", 1)[1])
+
+
+def test_build_an_engine_the_students_engine_agrees_with_the_course_engine(engine_answered):
+    w0, x0, w1, x1, b = (Value(v) for v in (2.0, -1.0, -3.0, -2.0, -3.5))
+    out = (w0 * x0 + w1 * x1 + b).tanh()
+    out.backward()
+    value, grads = engine_answered["neuron_on_your_engine"]
+    assert value == approx(out.data, rel=1e-14)
+    assert grads == approx([v.grad for v in (w0, x0, w1, x1, b)], rel=1e-12)
+    assert engine_answered["engines_agree"] is True
+
+
+def test_build_an_engine_catches_equals_instead_of_plus_equals(engine_answered):
+    results = engine_answered["bug_1_results"]      # f = x y + x at (2, -3): df/dx = y + 1 = -2
+    assert results["backward_with_equals"] == [-3.0, False]
+    assert results["backward"][0] == approx(-2.0) and results["backward"][1] is True
+
+
+def test_build_an_engine_shows_gradients_piling_up_and_trains_once_they_are_reset(engine_answered):
+    assert engine_answered["piled_up_grads"] == [4.0, 8.0, 12.0]
+    losses, (w, b) = engine_answered["fitted_line"]
+    assert all(later <= earlier for earlier, later in pairwise(losses)) and losses[-1] < 1e-12
+    assert (w, b) == (approx(2.0), approx(1.0))
+
+
+def test_build_an_engine_gradient_check_fails_at_the_relu_kink_and_why(engine_answered):
+    by_backward, by_differences, ok = engine_answered["kink"]
+    assert (by_backward, ok) == (0.0, False) and by_differences == approx(1.0)   # the central difference averages
+    assert engine_answered["kink_one_sided"] == approx([0.0, 2.0])                # the slopes left and right
 
 
 # ----------------------------------------------------------------------------- how they are written
