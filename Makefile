@@ -1,7 +1,7 @@
 # Two commands set up everything on a fresh machine that has only Python 3.10+:
 #   make lab    JupyterLab on the course index
 #   make test   every test (what CI runs through .ci/run)
-# Other targets: bench, bench-grading, grade, assignments, lint, dist (the student edition).
+# Other targets: bench, bench-grading, grade, assignments, lint, dist (the student edition), site (the course web site).
 
 PYTHON ?= python3
 VENV   := .venv
@@ -10,7 +10,7 @@ STAMP  := $(VENV)/.installed-$(shell cksum pyproject.toml | cut -d' ' -f1)
 ROOT   := $(filter 0,$(shell id -u))
 export PIP_DISABLE_PIP_VERSION_CHECK := 1
 
-.PHONY: lab test bench bench-grading grade assignments lint graphviz browser install dist
+.PHONY: lab test bench bench-grading grade assignments lint graphviz browser install dist site
 
 install: $(STAMP)
 
@@ -51,6 +51,11 @@ browser:
 # JupyterLab on my-course/, a git-ignored working copy of the lectures and assignments (laid out, or brought up to
 # date without overwriting anything, by the same command a student of the edition runs): saving never touches the
 # tracked notebooks. Student settings: nbgrader's assignment list and Validate, no formgrader, no news pop-up.
+# The course as a static web site, readable offline: open _site/html/index.html. The lectures run (in parallel),
+# then Sphinx + MyST-NB build them with the released assignments (website/build.py, website/conf.py).
+site: install graphviz
+	$(PY) website/build.py
+
 lab: install graphviz
 	$(VENV)/bin/autodiff-lab lab my-course
 
