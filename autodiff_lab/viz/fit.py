@@ -64,7 +64,7 @@ class Drawing(graphviz.Digraph):
         """The fitted picture, then a "full size" panel when it was shrunk, then an "open" panel per folded
         node: an HTML fragment for a notebook or a web page."""
         svg = svg if svg is not None else svg_text(self)
-        parts = [f'<div class="autodiff-lab-drawing">{_img(svg)}']
+        parts = [f'<div class="autodiff-lab-drawing">{img_tag(svg)}']
         natural = size_px(svg_text(self.full_size()))[0] if "size" in self.graph_attr else 0.0
         shown = size_px(svg)[0]
         if natural > shown + 0.5:
@@ -74,7 +74,8 @@ class Drawing(graphviz.Digraph):
         return "".join(parts) + "</div>"
 
 
-def _img(svg: str) -> str:
+def img_tag(svg: str) -> str:
+    """An <img> of the SVG as a data: URI (percent-encoded, so its text stays searchable), at its own size."""
     width, height = size_px(svg)
     source = "data:image/svg+xml;charset=utf-8," + urllib.parse.quote(svg, safe="")
     return f'<img src="{source}" width="{width:.0f}" height="{height:.0f}" style="max-width:none" alt="drawing">'
@@ -82,7 +83,7 @@ def _img(svg: str) -> str:
 
 def _panel(summary: str, svg: str) -> str:
     return (f"<details><summary>{html.escape(summary)}</summary>"
-            f'<div style="overflow:auto;max-width:100%">{_img(svg)}</div></details>')
+            f'<div style="overflow:auto;max-width:100%">{img_tag(svg)}</div></details>')
 
 
 def svg_text(drawing: graphviz.Digraph) -> str:

@@ -14,7 +14,7 @@ from typing import Any
 import ipywidgets as widgets
 
 from .draw import SHOW
-from .fit import COLUMN_PX
+from .fit import COLUMN_PX, img_tag
 from .frames import direction_for, render, steppable, steps, svg, views
 
 
@@ -85,6 +85,36 @@ class StepThrough(widgets.VBox):
         if i not in self._svgs:
             self._svgs[i] = svg(render(self.graph, self._views[i], **self._options).fit_to(self._width))
         return self._svgs[i]
+
+    def _repr_mimebundle_(self, **kwargs: Any) -> dict:
+        """The live widget where a widget manager runs (JupyterLab), and static HTML beside it for a page without
+        one (the course web site, nbconvert): every frame, with its own buttons and slider."""
+        bundle = super()._repr_mimebundle_(**kwargs)
+        bundle["text/html"] = self.static_html()
+        return bundle
+
+    def static_html(self) -> str:
+        """Every frame as an image, one shown at a time, stepped by buttons, a slider and the arrow keys (a few
+        lines of script in the page itself: no network)."""
+        uid = f"autodiff-lab-steps-{id(self):x}"
+        n = len(self)
+        frames = []
+        for i in range(n):
+            saved, self._slider.value = self._slider.value, i + 1
+            caption = f"<p><b>{i + 1}/{n}</b> {html.escape(self.caption)}</p>"
+            frames.append(f'<div class="frame" style="display:{"block" if i == 0 else "none"}">{caption}'
+                          f"{img_tag(self.svg)}</div>")
+            self._slider.value = saved
+        controls = (f'<button type="button" class="prev">&#9664; prev</button> <input type="range" min="1" '
+                    f'max="{n}" value="1" style="width:20em"> <button type="button" class="next">next &#9654;</button>')
+        script = (f"<script>(() => {{ const root = document.getElementById('{uid}');"
+                  "const frames = root.querySelectorAll('.frame'); const slider = root.querySelector('input');"
+                  "const show = i => { i = Math.max(1, Math.min(frames.length, i));"
+                  "frames.forEach((f, k) => f.style.display = k === i - 1 ? 'block' : 'none'); slider.value = i; };"
+                  "root.querySelector('.prev').onclick = () => show(Number(slider.value) - 1);"
+                  "root.querySelector('.next').onclick = () => show(Number(slider.value) + 1);"
+                  "slider.oninput = () => show(Number(slider.value)); })();</script>")
+        return f'<div id="{uid}" class="autodiff-lab-steps"><div>{controls}</div>{"".join(frames)}</div>{script}'
 
     def _update(self) -> None:
         self._caption.value = f"<b>{self.index + 1}/{len(self)}</b> {html.escape(self.caption)}"

@@ -63,6 +63,7 @@ class Execution:
     values: dict = field(default_factory=dict)
     error: str | None = None
     seconds: float = 0.0
+    notebook: nbformat.NotebookNode | None = None   # as run (without the variables cell): the site is built from it
 
     def __getitem__(self, variable: str):
         if self.error:
@@ -87,7 +88,8 @@ def execute(path: Path) -> Execution:
         return Execution(path.stem, error=f"{type(err).__name__}: {err}", seconds=time.perf_counter() - start)
     printed = "".join(o.get("text", "") for o in nb.cells[-1].outputs if o.get("output_type") == "stream")
     values = json.loads(printed.split(MARKER, 1)[1]) if MARKER in printed else {}
-    return Execution(path.stem, values=values, seconds=time.perf_counter() - start)
+    nb.cells.pop()
+    return Execution(path.stem, values=values, seconds=time.perf_counter() - start, notebook=nb)
 
 
 def _tail(message: str, limit: int = 5000) -> str:

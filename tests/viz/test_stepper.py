@@ -1,5 +1,7 @@
 """The StepThrough widget, driven without a browser."""
 
+import re
+
 import pytest
 
 from autodiff_lab import graph, viz
@@ -49,3 +51,15 @@ def test_an_output_that_feeds_another_is_seeded_with_its_own_seed():
     stepper = viz.StepThrough(graph.trace(lambda x: (x, x * 3.0), 2.0))
     stepper.index = 3   # after the forward frames of x, 3 and x × 3: the first seed
     assert stepper.caption == "backward: seed the output, ∂L/∂x = 1"   # not x's total, 1 + 3
+
+
+def test_a_page_without_a_widget_manager_gets_every_frame_as_static_html(stepper):
+    """The course web site has no kernel: the widget's bundle carries its frames as HTML beside the live view."""
+    stepper.index = 4
+    bundle = stepper._repr_mimebundle_()
+    assert "application/vnd.jupyter.widget-view+json" in bundle
+    page = bundle["text/html"]
+    assert page.count('class="frame"') == len(stepper) == 10
+    assert page.count("<img ") == 10 and 'max="10"' in page and not re.search(r'(src|href)="(https?:)?//', page)
+    assert "<b>7/10</b> backward: ∂L/∂q += upstream × local = 1 × (-4) = -4" in page
+    assert stepper.index == 4   # showing the frames left the widget where it was
