@@ -12,10 +12,11 @@ this time recorded, and pulls the gradient through the fresh record (transforms.
 A chain of n layers cut into blocks of k, each block checkpointed, holds n/k block inputs plus, while one block
 is recomputed, its k values: about 2 sqrt(n) for k = sqrt(n), instead of n.
 
-    block = checkpoint(lambda h: anp.tanh(h @ W))    # JAX: jax.checkpoint; PyTorch: torch.utils.checkpoint
+    block = checkpoint(lambda h, W: anp.tanh(h @ W))    # JAX: jax.checkpoint; PyTorch: torch.utils.checkpoint
 
-f takes arrays (positional, or keyword arguments that are not traced) and returns one array. Its derivatives
-are f's own, to any order: the recomputation is traced like any computation.
+f takes arrays (positional, or keyword arguments that are not traced) and returns one array. What is
+differentiated must come in as an argument (W above): a value f reads from outside is not kept, so it could not
+be recomputed. Its derivatives are f's own, to any order: the recomputation is traced like any computation.
 """
 
 from __future__ import annotations
@@ -26,6 +27,7 @@ from typing import Any
 
 from .backend import is_array
 from .primitive import Primitive
+from .tracing import Tracer
 from .transforms import _is_floating, jvp, vjp
 
 
@@ -37,6 +39,12 @@ class Checkpointed(Primitive):
         @functools.wraps(f)  # f's name, docstring and signature (error messages name f's arguments)
         def impl(*args: Any, **kwargs: Any) -> Any:
             out = f(*args, **kwargs)
+            if isinstance(out, Tracer):  # impl runs on plain arrays: a tracer came in through a closure
+                raise TypeError(
+                    f"{self.name} computed with a traced value it was not given as an argument: f reads a value "
+                    f"being differentiated from outside (like W in lambda h: h @ W). checkpoint can only recompute "
+                    f"from f's arguments: pass it in, checkpoint(lambda h, W: h @ W)(h, W)."
+                )
             if not (is_array(out) or isinstance(out, (int, float, complex))):
                 raise TypeError(
                     f"checkpoint needs f to return one array, but {self.name} returned a {type(out).__name__}; "

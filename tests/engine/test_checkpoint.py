@@ -124,3 +124,18 @@ def test_a_checkpoint_in_a_traced_graph_gets_its_gradients(arr, close):
     traced = graph.trace(lambda x: network(x, ws, 2), x)
     assert [n.op for n in traced.nodes].count("checkpoint(layers)") == 2
     assert close(traced.nodes[0].grad, grad(lambda x: network(x, ws))(x))
+
+
+def test_a_differentiated_value_read_from_outside_f_is_refused_with_the_fix(arr, close):
+    W, x = arr([[0.5, -0.2], [0.3, 0.8]]), arr([[1.0, 2.0]])
+
+    def loss_reading_w(w):
+        return anp.sum(checkpoint(lambda h: anp.tanh(h @ w))(x))  # w, being differentiated, read from outside
+
+    with pytest.raises(TypeError, match=r"not given as an argument.*checkpoint\(lambda h, W: h @ W\)\(h, W\)"):
+        grad(loss_reading_w)(W)
+    # passed in, it is differentiated; read from outside as a constant, it is fine
+    passed = checkpoint(lambda h, w: anp.tanh(h @ w))
+    assert close(grad(lambda w: anp.sum(passed(x, w)))(W), grad(lambda w: anp.sum(anp.tanh(x @ w)))(W))
+    constant_w = checkpoint(lambda h: anp.tanh(h @ W))
+    assert close(grad(lambda x: anp.sum(constant_w(x)))(x), grad(lambda x: anp.sum(anp.tanh(x @ W)))(x))
