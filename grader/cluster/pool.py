@@ -165,7 +165,7 @@ class Cluster:
         pending, alone_since = set(futures), None
         while pending:
             try:
-                done, pending = wait(pending, timeout=5, return_when="FIRST_COMPLETED")
+                done, pending = wait(pending, timeout=2, return_when="FIRST_COMPLETED")
             except TimeoutError:
                 done = set()
             except Exception as err:  # noqa: BLE001  (the connection to the scheduler failed)
@@ -176,12 +176,29 @@ class Cluster:
                 raise self._lost(len(futures))
             yield from done
             if not done:
+                self._schedule_admitted()
                 alive = self._admitted_alive()
                 alone_since = None if alive else (alone_since or time.monotonic())
                 if alone_since and time.monotonic() - alone_since > NO_WORKER_LIMIT:
                     raise ClusterLost(f"no admitted worker has been alive on {self.spec} for {NO_WORKER_LIMIT:g} s; "
                                       f"{len(pending)} submissions were not graded. The results so far are saved: "
                                       "start workers and run the same command again to resume.")
+
+    def _schedule_admitted(self) -> None:
+        """Hand the tasks waiting for a worker (state no-worker) to the workers admitted since they began to wait:
+        the scheduler looks for them when a worker joins, not when a joined worker gains a resource."""
+
+        def schedule(dask_scheduler):
+            recommendations = {}
+            for ws in dask_scheduler.running:
+                recommendations.update(dask_scheduler.bulk_schedule_unrunnable_after_adding_worker(ws))
+            if recommendations:
+                dask_scheduler.transitions(recommendations, stimulus_id=f"autodiff-lab-admitted-{time.time()}")
+
+        try:
+            self.client.run_on_scheduler(schedule)
+        except Exception:  # noqa: BLE001
+            raise self._lost(0) from None
 
     def _admitted_alive(self) -> bool:
         try:
