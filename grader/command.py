@@ -24,7 +24,8 @@ def register(subparsers) -> None:
                               description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     p.add_argument("assignment", nargs="?", help="the assignment, e.g. a2_vjp (a folder of solutions/)")
     p.add_argument("--submissions", type=Path,
-                   help="nbgrader's submitted/ folder, a folder per student, or an LMS folder or zip of notebooks")
+                   help="nbgrader's submitted/ folder, a folder per student, or an LMS folder or zip of notebooks "
+                        "(default <out>/submitted, where `nbgrader collect` in the course folder puts them)")
     p.add_argument("--out", type=Path, default=DEFAULT_OUT,
                    help=f"course folder for the results (default {DEFAULT_OUT})")
     p.add_argument("--workers", type=int, default=0, help="submissions graded at once (default: one per core)")
@@ -57,11 +58,16 @@ def run(args: argparse.Namespace) -> int:
     if args.sample:
         wanted = [args.assignment] if args.assignment else [a for a in assignment_ids() if any(SAMPLE.glob(f"*/{a}"))]
         submissions = SAMPLE
-    elif not args.assignment or not args.submissions:
+    elif not args.assignment:
         print("autodiff-lab grade: give an ASSIGNMENT and --submissions DIR (or --sample)", file=sys.stderr)
         return 2
+    elif args.submissions is None and not (args.out / "submitted").is_dir():
+        print(f"autodiff-lab grade: give --submissions DIR (without it, the submissions are taken from "
+              f"{args.out / 'submitted'}, where `nbgrader collect` puts them, and there is no such folder)",
+              file=sys.stderr)
+        return 2
     else:
-        wanted, submissions = [args.assignment], args.submissions
+        wanted, submissions = [args.assignment], args.submissions or args.out / "submitted"
     overrides = {"Sandbox": sandbox_overrides(args)}
     if args.input_salt is not None:
         overrides["Grader"] = {"input_salt": args.input_salt}

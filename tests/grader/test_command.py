@@ -10,6 +10,15 @@ def test_it_needs_an_assignment_and_submissions(capsys):
     assert "--submissions" in capsys.readouterr().err
 
 
+def test_without_submissions_it_takes_what_nbgrader_collect_put_in_the_course_folder(tmp_path, capsys):
+    assert main(["grade", "a1_backprop", "--out", str(tmp_path)]) == 2
+    err = capsys.readouterr().err
+    assert "--submissions" in err and str(tmp_path / "submitted") in err and "nbgrader collect" in err
+    (tmp_path / "submitted").mkdir()
+    assert main(["grade", "a1_backprop", "--out", str(tmp_path)]) == 1      # there, but empty: nothing to grade
+    assert f"no submissions found in {tmp_path / 'submitted'}" in capsys.readouterr().err
+
+
 def test_an_unknown_assignment_names_the_known_ones(tmp_path, capsys):
     assert main(["grade", "a9_nope", "--submissions", str(tmp_path), "--out", str(tmp_path / "out")]) == 1
     err = capsys.readouterr().err
