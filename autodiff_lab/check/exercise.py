@@ -289,6 +289,17 @@ def check_all(title: str, *reports: ExerciseReport) -> ExerciseReport:
     return ExerciseReport(ok, f"{title}: {'all parts right' if ok else 'some parts are wrong'}", lines)
 
 
-def _show(value: Any, limit: int = 80) -> str:
-    text = repr(value)
+def _show(value: Any, limit: int = 120) -> str:
+    """A short description of an input: numbers as they are, arrays by their shape."""
+    text = _brief(value)
     return text if len(text) <= limit else text[:limit - 3] + "..."
+
+
+def _brief(value: Any) -> str:
+    if isinstance(value, np.ndarray) and value.ndim > 0:
+        return f"array of shape {value.shape}"
+    if isinstance(value, tuple):
+        return "(" + ", ".join(_brief(v) for v in value) + ("," if len(value) == 1 else "") + ")"
+    if isinstance(value, list):
+        return "[" + ", ".join(_brief(v) for v in value) + "]"
+    return repr(value)

@@ -162,3 +162,8 @@ def test_check_topological_order_accepts_any_valid_order_and_names_the_fault():
 def test_check_function_waits_for_an_earlier_exercise_its_reference_needs():
     report = check_function(lambda x: x, lambda x: template(), [(1.0,)], name="backward")
     assert not report.answered and "needs the exercises before it" in str(report)
+
+
+def test_a_failing_input_set_names_arrays_by_their_shape():
+    report = check_function(lambda A, x: A @ x, lambda A, x: 2 * (A @ x), [(np.ones((3, 2)), np.ones(2))], name="f")
+    assert "input set 1 of 1: (array of shape (3, 2), array of shape (2,))" in str(report)
