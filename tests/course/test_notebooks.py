@@ -8,7 +8,9 @@ from __future__ import annotations
 
 import json
 import math
+import os
 import re
+from concurrent.futures import ThreadPoolExecutor
 from itertools import pairwise
 from pathlib import Path
 
@@ -253,6 +255,123 @@ def test_backends(course_runs):
     run = course_runs["10_gpu_and_backends"]
     assert run["backends_agree"] is True
     assert "mixes arrays of two libraries" in run["mixing_message"]
+
+
+# ------------------------------------------------------------- lectures 6 to 10: issue 20's fixes and additions
+def markdown_of(stem: str, cell_id: str) -> str:
+    return next(c.source for c in notebook(stem).cells if c.get("id") == cell_id)
+
+
+def test_lecture_6_the_input_end_builds_d1_d2_then_d3_by_d0_matrices(course_runs):
+    run = course_runs["06_cost_of_derivatives"]
+    D0, D1, D2, D3 = 784, 300, 100, 10
+    assert run["chain_shapes"] == {"from the loss end": [[1, D2], [1, D1], [1, D0]],
+                                   "from the input end": [[D1, D0], [D2, D0], [D3, D0]]}
+    assert run["chain_ends_agree"] is True
+    text = markdown_of("06_cost_of_derivatives", "06-011")
+    assert "builds D₃ × D₀ matrices along the way" not in text
+    assert all(shape in text for shape in ("D₁ × D₀", "D₂ × D₀", "D₃ × D₀"))
+
+
+def test_lecture_7_sympy_forms_equal_the_decks_table_but_are_written_differently(course_runs):
+    run = course_runs["07_symbolic_numeric_programs"]
+    assert run["textbook_forms_equal"] == [True] * 4
+    assert run["textbook_forms_identical"] == [True, False, False, False]   # n = 1 is just 1
+    text = markdown_of("07_symbolic_numeric_programs", "07-005-a")
+    assert "*equal*" in text and "not *identical*" in text
+
+
+def test_lecture_9_affine_layer_uses_one_convention_row_gradients(course_runs):
+    run = course_runs["09_neural_networks"]
+    assert len(run["column_form_rules"]) == 3 and all(run["column_form_rules"].values())
+    text = markdown_of("09_neural_networks", "09-010")
+    assert "Wᵀ ∇_z" not in text and "(∇_z)ᵀ yᵀ" not in text          # the column ∇_z of the old text
+    assert "∇_y D = ∇_z D W" in text and "∇_W D = y ∇_z D" in text and "**row**" in text
+
+
+def test_lecture_9_boxed_multi_layer_recursion_on_a_real_net(course_runs):
+    run = course_runs["09_neural_networks"]
+    assert run["sizes"] == [4, 5, 3, 2] and run["K"] == 3
+    assert run["recursion_matches_grad"] is True and run["chain_product_matches"] is True
+    box = markdown_of("09_neural_networks", "09-recursion-1")
+    assert r"\boxed{" in box and "r_{i-1} = g_i A_i" in box
+
+
+def test_lecture_9_answers_the_decks_three_questions_by_computation(course_runs):
+    run = course_runs["09_neural_networks"]
+    assert run["question_1_gradients_match"] is True
+    norms = run["closed_form_grad_norms"]
+    assert norms["W2"] < 1e-6 < 1e-3 < norms["W1"]               # stationary in W2 only
+    losses = run["convexity_losses"]
+    assert losses["permuted"] == approx(losses["theta"], rel=1e-12)  # the same network, hidden units renumbered
+    assert losses["midpoint"] > 100 * losses["theta"]               # convex would mean <= the ends' average
+    line = run["along_the_line"]
+    assert line[0] == approx(losses["theta"], rel=1e-12) and max(line) > 100 * max(line[0], line[-1])
+
+
+# Lectures 6 to 10 with matplotlib figures: each figure is inspected as the notebook displays it (labels of every
+# axes that plots data, and whether any two tick labels of an axis overlap on the rendered figure).
+FIGURE_AUDIT = "<<figure-audit>>"
+_AUDIT_SETUP = """
+from matplotlib.backend_bases import FigureCanvasBase as _Canvas
+
+_figure_audit, _print_figure = [], _Canvas.print_figure
+
+
+def _overlapping_tick_labels(axis, renderer):
+    labels = [tick.label1 for tick in axis._update_ticks() if tick.label1.get_visible() and tick.label1.get_text()]
+    boxes = [label.get_window_extent(renderer) for label in labels]
+    return [(labels[i].get_text(), labels[j].get_text()) for i in range(len(boxes)) for j in range(i + 1, len(boxes))
+            if min(boxes[i].x1, boxes[j].x1) - max(boxes[i].x0, boxes[j].x0) > 1
+            and min(boxes[i].y1, boxes[j].y1) - max(boxes[i].y0, boxes[j].y0) > 1]
+
+
+def _audited_print_figure(self, *args, **kwargs):
+    figure = self.figure
+    figure.draw_without_rendering()
+    renderer = figure.canvas.get_renderer()
+    for ax in figure.axes:
+        if ax.axison and (ax.lines or ax.collections or ax.patches or ax.images):
+            _figure_audit.append({"title": ax.get_title(), "xlabel": ax.get_xlabel(), "ylabel": ax.get_ylabel(),
+                                  "overlaps": _overlapping_tick_labels(ax.xaxis, renderer)
+                                  + _overlapping_tick_labels(ax.yaxis, renderer)})
+    return _print_figure(self, *args, **kwargs)
+
+
+_Canvas.print_figure = _audited_print_figure
+"""
+PLOTTING = [stem for stem in LECTURES if int(stem[:2]) >= 6
+            and "plt." in "".join(c.source for c in notebook(stem).cells if c.cell_type == "code")]
+
+
+def audit_figures(stem: str) -> list[dict] | str:
+    """Run a lecture with every displayed figure inspected: the audit per axes, or the error that stopped it."""
+    nb = notebook(stem)
+    nb.cells.insert(0, nbformat.v4.new_code_cell(_AUDIT_SETUP))
+    nb.cells.append(nbformat.v4.new_code_cell(f"import json\nprint({FIGURE_AUDIT!r} + json.dumps(_figure_audit))"))
+    try:
+        NotebookClient(nb, timeout=300, kernel_name="python3", resources={"metadata": {"path": str(COURSE)}}).execute()
+    except Exception as err:  # noqa: BLE001  (reported by the test of that lecture)
+        return f"{type(err).__name__}: {str(err)[-2000:]}"
+    printed = "".join(o.get("text", "") for o in nb.cells[-1].outputs if o.get("output_type") == "stream")
+    return json.loads(printed.split(FIGURE_AUDIT, 1)[1])
+
+
+@pytest.fixture(scope="module")
+def figure_audits() -> dict[str, list[dict] | str]:
+    with ThreadPoolExecutor(max_workers=max(2, os.cpu_count() or 2)) as pool:
+        return dict(zip(PLOTTING, pool.map(audit_figures, PLOTTING)))
+
+
+@pytest.mark.parametrize("stem", PLOTTING)
+def test_every_plot_labels_its_axes_and_no_tick_labels_overlap(figure_audits, stem):
+    audit = figure_audits[stem]
+    assert not isinstance(audit, str), f"{stem} did not run:\n{audit}"
+    assert audit, f"{stem} displayed no figure"
+    unlabelled = [a["title"] for a in audit if not (a["xlabel"].strip() and a["ylabel"].strip())]
+    assert not unlabelled, f"{stem}: plots without an axis label: {unlabelled}"
+    crowded = [(a["title"], a["overlaps"]) for a in audit if a["overlaps"]]
+    assert not crowded, f"{stem}: tick labels overlap: {crowded}"
 
 
 # ------------------------------------------------------------------- Build an engine (issue 20, part 2)
