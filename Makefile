@@ -52,9 +52,9 @@ browser:
 # date without overwriting anything, by the same command a student of the edition runs): saving never touches the
 # tracked notebooks. Student settings: nbgrader's assignment list and Validate, no formgrader, no news pop-up.
 # The course as a static web site, readable offline: open _site/html/index.html. The lectures run (in parallel),
-# then Sphinx + MyST-NB build them with the released assignments (website/build.py, website/conf.py).
+# then Sphinx + MyST-NB build them with the released assignments (course/site/build.py, course/site/conf.py).
 site: install graphviz
-	$(PY) website/build.py
+	$(PY) course/site/build.py
 
 lab: install graphviz
 	$(VENV)/bin/autodiff-lab lab my-course
@@ -75,7 +75,7 @@ assignments: install
 	$(PY) -m grader.release
 
 lint: install
-	$(VENV)/bin/ruff check autodiff_lab grader tests bench
+	$(VENV)/bin/ruff check autodiff_lab grader tests bench course/site
 
 # The student edition: dist/autodiff_lab-VERSION.tar.gz and the wheel built from it, with the engine, the lectures
 # and the released assignments, and nothing of solutions/ or grader/ (pyproject.toml, setup.py, MANIFEST.in).

@@ -27,7 +27,9 @@ class build_py_with_course_material(build_py):
                 raise SystemExit(f"setup.py: {Path(folder).resolve()} is missing: build from the repository "
                                  f"or from an sdist of it")
             # hidden files (.ipynb_checkpoints) and caches stay out, as in course_init.shipped_files
-            shutil.copytree(folder, target / folder, ignore=shutil.ignore_patterns(".*", "__pycache__"))
+            # and course/site/, how the web site is built (course_init.NOT_SHIPPED)
+            skip = shutil.ignore_patterns(".*", "__pycache__", *(["site"] if folder == "course" else []))
+            shutil.copytree(folder, target / folder, ignore=skip)
 
 
 setup(cmdclass={"build_py": build_py_with_course_material})

@@ -28,6 +28,7 @@ from pathlib import Path
 FOLDERS = ("course", "assignments")      # the shipped material, under the same names as in the repository
 STATE = ".autodiff-lab-course.json"     # in the working copy: what was laid out, by hash
 START = "course/index.ipynb"
+NOT_SHIPPED = {("course", "site")}      # how the course web site is built (make site): not course material
 
 
 class MaterialMissing(Exception):
@@ -45,13 +46,14 @@ def material_root() -> Path:
 
 
 def shipped_files(root: Path) -> dict[str, Path]:
-    """The material by path relative to the working copy ("course/01_....ipynb"), hidden files and caches left
-    out. setup.py copies the same selection into the wheel."""
+    """The material by path relative to the working copy ("course/01_....ipynb"), hidden files, caches and the
+    web site's build files left out. setup.py copies the same selection into the wheel."""
     files = {}
     for folder in FOLDERS:
         for path in sorted((root / folder).rglob("*")):
             rel = path.relative_to(root)
-            if path.is_file() and not any(part.startswith(".") or part == "__pycache__" for part in rel.parts):
+            if (path.is_file() and not any(part.startswith(".") or part == "__pycache__" for part in rel.parts)
+                    and rel.parts[:2] not in NOT_SHIPPED):
                 files[rel.as_posix()] = path
     return files
 

@@ -1,14 +1,14 @@
 """`make site`: the course as a static web site in _site/html (open _site/html/index.html; no server, no network).
 
-    python website/build.py [--jobs N] [--out DIR]
+    python course/site/build.py [--jobs N] [--out DIR]
 
 1. runs every notebook of course/ from a fresh kernel, N at a time (nbclient, as the course tests do), the
    working directory course/ as in JupyterLab;
 2. lays out a Sphinx source tree: the executed lectures in course/, the released assignments (not run: they are
    the students' to fill in) in assignments/<id>/, so that the lectures' relative links keep working, and an
    index page listing both;
-3. builds it with Sphinx + MyST-NB (website/conf.py): drawings as the lectures show them, plots as PNG files,
-   math as MathML written at build time (website/mathml.py).
+3. builds it with Sphinx + MyST-NB (course/site/conf.py): drawings as the lectures show them, plots as PNG files,
+   math as MathML written at build time (course/site/mathml.py).
 
 tests/course/test_site.py builds the site from the notebooks the course tests already ran (`build_site`), so CI
 runs each lecture once.
@@ -27,8 +27,8 @@ from pathlib import Path
 
 import nbformat
 
-REPO = Path(__file__).resolve().parents[1]
-COURSE, ASSIGNMENTS, CONF = REPO / "course", REPO / "assignments", REPO / "website"
+REPO = Path(__file__).resolve().parents[2]
+COURSE, ASSIGNMENTS, CONF = REPO / "course", REPO / "assignments", REPO / "course" / "site"
 OUT = REPO / "_site"
 CELL_TIMEOUT_S = 300
 WIDGET_VIEW = "application/vnd.jupyter.widget-view+json"
@@ -51,7 +51,7 @@ def execute(path: Path) -> nbformat.NotebookNode:
     try:
         client.execute()
     except CellExecutionError as err:
-        raise SystemExit(f"website/build.py: {path.name} failed, so the site was not built:\n{err}") from None
+        raise SystemExit(f"course/site/build.py: {path.name} failed, so the site was not built:\n{err}") from None
     return nb
 
 
@@ -120,7 +120,7 @@ def build_site(executed: dict[str, nbformat.NotebookNode], out: Path = OUT) -> P
     stage(executed, src)
     status = build_main(["-b", "html", "-q", "-c", str(CONF), "-d", str(out / "doctrees"), str(src), str(html)])
     if status:
-        raise SystemExit(f"website/build.py: Sphinx failed (exit {status}); its messages are above")
+        raise SystemExit(f"course/site/build.py: Sphinx failed (exit {status}); its messages are above")
     return html / "index.html"
 
 

@@ -1,5 +1,5 @@
-"""Sphinx configuration of the course web site (`make site`, website/build.py): the executed lectures and the
-released assignments, rendered by MyST-NB, math as MathML (website/mathml.py), nothing loaded from the network."""
+"""Sphinx configuration of the course web site (`make site`, course/site/build.py): the executed lectures and the
+released assignments, rendered by MyST-NB, math as MathML (course/site/mathml.py), nothing loaded from the network."""
 
 import sys
 from pathlib import Path
@@ -11,7 +11,7 @@ author = "the autodiff_lab authors"
 extensions = ["myst_nb", "mathml"]
 myst_enable_extensions = ["dollarmath", "amsmath"]
 myst_heading_anchors = 3
-nb_execution_mode = "off"          # website/build.py runs the notebooks (in parallel) before Sphinx reads them
+nb_execution_mode = "off"          # course/site/build.py runs the notebooks (in parallel) before Sphinx reads them
 nb_ipywidgets_js = {}              # no widget manager from a CDN: widgets show their static HTML instead
 html_math_renderer = "mathml"
 html_theme = "alabaster"

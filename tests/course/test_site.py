@@ -1,4 +1,4 @@
-"""The course as a web site (`make site`, website/build.py; issue 20, part 8), built from the notebooks the course
+"""The course as a web site (`make site`, course/site/build.py; issue 20, part 8), built from the notebooks the course
 tests already ran (fixture `course_runs`) plus the course notebooks they do not run, then read as files and in a
 real headless Chromium: every page there, nothing loaded from the network, every image loads, math rendered as
 MathML, every link between pages (lectures, assignments) leads to a page of the site."""
@@ -21,7 +21,7 @@ CHROMEDRIVER = shutil.which("chromedriver")
 
 
 def _builder():
-    spec = importlib.util.spec_from_file_location("website_build", REPO / "website" / "build.py")
+    spec = importlib.util.spec_from_file_location("website_build", REPO / "course" / "site" / "build.py")
     module = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(module)
     return module
