@@ -154,6 +154,7 @@ def guarded(engine: str, cells: Cells, armed: bool = True):
 
     here = os.path.dirname(os.path.realpath(__file__))
     own = [os.path.join(here, name) for name in ("kernel.py", "harvest.py", "functions.py", "guard.py")]
+    own += starters()
     guard = guard_module.Guard(own, engine, alarm=lambda finding, reply=send: reply(finding), cell_of=cells)
     capture = harvest.Capture(engine_files=(own[-1],))     # the guard's wrappers of built-in rules
     guard.watch_engine()
@@ -163,6 +164,17 @@ def guarded(engine: str, cells: Cells, armed: bool = True):
             sys.modules.pop(name, None)
         guard.arm()
     return guard, capture
+
+
+def starters() -> list[str]:
+    """The files of the frames that started this kernel, outside its own: none when Python ran kernel.py, the
+    zygote's and launcher's (zygote.py) when the kernel was forked warm. They ran before any student code, and
+    their frames stay below the kernel's loop: they are the kernel's, not the notebook's."""
+    frame, found = sys._getframe(1), []
+    while frame is not None:
+        found.append(frame.f_code.co_filename)
+        frame = frame.f_back
+    return [name for name in found if not name.startswith("<")]
 
 
 def main(send=send, run_cell=run_cell, run_harvest=run_harvest) -> None:

@@ -138,8 +138,9 @@ def deny_keyrings() -> None:
           "seccomp")
 
 
-def enter(cfg: dict) -> None:
-    """In the child: finish the sandbox and exec the kernel. Never returns."""
+def enter(cfg: dict, kernel_main=None) -> None:
+    """In the child: finish the sandbox and exec the kernel (or, forked from a zygote whose interpreter has the
+    kernel's libraries loaded already, call `kernel_main(cfg)` in the kernel's process instead). Never returns."""
     build_root(cfg)
     os.chdir(cfg["root"])
     os.chroot(".")
@@ -158,6 +159,8 @@ def enter(cfg: dict) -> None:
     kernel = os.fork()
     if kernel == 0:
         libc.prctl(PR_SET_PDEATHSIG, signal.SIGKILL, 0, 0, 0)
+        if kernel_main is not None:
+            kernel_main(cfg)
         os.execve(cfg["argv"][0], cfg["argv"], cfg["env"])
     init(kernel)
 
@@ -207,7 +210,11 @@ def read_config() -> dict:
 
 
 def main() -> None:
-    cfg = read_config()
+    launch(read_config())
+
+
+def launch(cfg: dict, kernel_main=None) -> None:
+    """Build the sandbox described by `cfg` and run the kernel in it; exit with the kernel's status."""
     libc.prctl(PR_SET_PDEATHSIG, signal.SIGKILL, 0, 0, 0)   # the grader died: take the sandbox down too
     join_cgroups(cfg.get("cgroups", []))
     flags = CLONE_NEWNS | CLONE_NEWPID | CLONE_NEWNET | CLONE_NEWIPC | CLONE_NEWUTS
@@ -222,7 +229,7 @@ def main() -> None:
     pid = os.fork()
     if pid == 0:
         try:
-            enter(cfg)
+            enter(cfg, kernel_main)
         except BaseException as err:  # report why the sandbox could not be built, then die
             os.write(2, f"sandbox setup failed: {err}\n".encode())
             os._exit(112)

@@ -18,7 +18,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from . import cgroups, isolation, leases
+from . import cgroups, isolation, leases, warm
 from .isolation import KERNEL_DIR, KERNEL_FILES, LAUNCHER, Isolation, detect_isolation, launcher_config
 from .payload import MAX_ARRAYS, MAX_DEPTH, MAX_NODES, bounded, load_arrays, read_npy  # noqa: F401  (harvest's)
 
@@ -282,9 +282,12 @@ class Sandbox:
             config = None
         else:
             argv, popen, config = self._start_isolated(kernel_args, env, [cmd_r, reply_w])
-        self.proc = subprocess.Popen(
-            argv, stdout=out_w, stderr=out_w, pass_fds=(cmd_r, reply_w), start_new_session=True, **popen,
-        )
+            self.proc = warm.spawn(json.loads(config), [cmd_r, reply_w, out_w], env, self.forbidden)
+            config = None if self.proc is not None else config
+        if self.proc is None:
+            self.proc = subprocess.Popen(
+                argv, stdout=out_w, stderr=out_w, pass_fds=(cmd_r, reply_w), start_new_session=True, **popen,
+            )
         for fd in (cmd_r, reply_w, out_w):
             os.close(fd)
         self._drain = threading.Thread(target=self._read_output, args=(out_r,), daemon=True)
@@ -407,12 +410,16 @@ class Sandbox:
             self._scratch_lock = None
 
     def _kill(self) -> None:
+        if isinstance(self.proc, warm.Forked) and self.proc.poll() is not None:
+            return      # reaped by the zygote already: its pid may be another process's by now
         try:
             os.killpg(self.proc.pid, signal.SIGKILL)
         except ProcessLookupError:
             pass
 
     def _interrupt(self) -> None:
+        if isinstance(self.proc, warm.Forked) and self.proc.poll() is not None:
+            return
         try:   # the launcher forwards SIGINT to the kernel; in rlimits mode the kernel is the child itself
             os.kill(self.proc.pid, signal.SIGINT)
         except ProcessLookupError:
