@@ -52,7 +52,7 @@ print({MARKER!r} + _json.dumps(_found))
 
 def lecture_paths() -> list[Path]:
     """The lecture notebooks in order (index.ipynb excluded)."""
-    return sorted(COURSE.glob("[0-9][0-9]_*.ipynb"))
+    return sorted(COURSE.glob("[0-9][0-9]*_*.ipynb"))
 
 
 @dataclass

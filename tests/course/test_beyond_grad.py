@@ -1,4 +1,4 @@
-"""The lecture beyond_grad (course/*beyond_grad.ipynb, numbered or not) runs from a fresh kernel, and the numbers
+"""Lecture 11, beyond grad (course/11_beyond_grad.ipynb), runs from a fresh kernel, and the numbers
 it computes say what its text says: stop_gradient cuts exactly the stopped path, checkpointing keeps the
 gradients while shrinking the tape and the peak, the composed softplus and log-sum-exp overflow where the stable
 rules do not, and Newton's square root differentiated implicitly agrees with the converged unrolled loop.
@@ -6,31 +6,18 @@ rules do not, and Newton's square root differentiated implicitly agrees with the
 
 from __future__ import annotations
 
-import importlib.util
 import math
-import sys
-from pathlib import Path
 
 import numpy as np
 import pytest
 
-HERE = Path(__file__).resolve().parent
-PATH = next((HERE.parents[1] / "course").glob("*beyond_grad.ipynb"))
-
-
-def _course_conftest():
-    """tests/course/conftest.py as a module (pytest's importlib mode puts no test folder on sys.path)."""
-    spec = importlib.util.spec_from_file_location("course_conftest_for_beyond_grad", HERE / "conftest.py")
-    module = importlib.util.module_from_spec(spec)
-    sys.modules[spec.name] = module  # its dataclasses look their module up there
-    spec.loader.exec_module(module)
-    return module
+STEM = "11_beyond_grad"
 
 
 @pytest.fixture(scope="module")
-def run():
-    """The lecture, run once as Run All runs it; its variables read back (conftest.execute)."""
-    return _course_conftest().execute(PATH)
+def run(course_runs):
+    """The lecture, run once as Run All runs it, with every other lecture (conftest.course_runs)."""
+    return course_runs[STEM]
 
 
 def test_the_lecture_runs_top_to_bottom(run):

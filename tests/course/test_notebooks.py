@@ -23,7 +23,7 @@ from pytest import approx
 from autodiff_lab import Value
 
 COURSE = Path(__file__).resolve().parents[2] / "course"
-LECTURES = sorted(p.stem for p in COURSE.glob("[0-9][0-9]_*.ipynb"))
+LECTURES = sorted(p.stem for p in COURSE.glob("[0-9][0-9]*_*.ipynb"))
 sigmoid = lambda t: 1 / (1 + math.exp(-t))  # noqa: E731
 
 
@@ -37,8 +37,10 @@ def assert_close(got, expected, *, atol: float = 0.0, rtol: float = 1e-12) -> No
 
 
 # ------------------------------------------------------------------------------------------ they run
-def test_the_course_has_eight_to_ten_lectures():
-    assert 8 <= len(LECTURES) <= 10, LECTURES
+def test_the_course_has_its_twelve_lectures_in_order():
+    """Ten from the decks, 1b (students build the engine) right after lecture 1, and 11 (beyond grad)."""
+    assert LECTURES[:3] == ["01_computational_graphs", "01b_build_an_engine", "02_backprop_as_code"], LECTURES
+    assert len(LECTURES) == 12 and LECTURES[-1] == "11_beyond_grad", LECTURES
 
 
 @pytest.mark.parametrize("stem", LECTURES)
@@ -443,13 +445,14 @@ def test_notebooks_are_stored_without_outputs():
 def test_lecture_says_what_it_teaches_and_has_exercises(stem):
     """The layout of each exercise (template, check, model answer) is tested in test_exercises.py."""
     cells = notebook(stem).cells
-    number = int(stem[:2])
+    number = stem.split("_")[0].lstrip("0")                  # 1, 1b, 2, ... 11
     assert cells[0].cell_type == "markdown" and cells[0].source.startswith(f"# Lecture {number} ·")
     assert "**What you will learn**" in cells[0].source
     exercises = [i for i, c in enumerate(cells) if "exercise" in c.metadata.get("tags", [])]
     assert len(exercises) >= 2, f"{stem}: at least two exercises"
     for i in exercises:
-        assert re.search(r"\*\*Exercise \d+\.\d+\.\*\*", cells[i - 1].source), f"{stem} cell {i}: no exercise text"
+        heading = rf"\*\*Exercise {number}\.\d+\.\*\*"
+        assert re.search(heading, cells[i - 1].source), f"{stem} cell {i}: no exercise text"
     code = "".join(c.source for c in cells if c.cell_type == "code")
     assert "viz." in code, f"{stem}: no drawing from autodiff_lab.viz"
 
