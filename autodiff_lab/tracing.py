@@ -150,4 +150,9 @@ class Dual(Tracer):
         return Dual(ans, tangent, self.level)
 
     def __repr__(self) -> str:
-        return f"Dual(primal={self.value!r}, tangent={self.tangent!r})"
+        return f"Dual(primal={_plain(self.value)!r}, tangent={_plain(self.tangent)!r})"
+
+
+def _plain(x: Any) -> Any:
+    """A scalar as a Python number (1.5, not numpy 2's np.float64(1.5)); arrays as they are."""
+    return x.item() if getattr(x, "ndim", None) == 0 and hasattr(x, "item") else x

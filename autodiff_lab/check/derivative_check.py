@@ -39,7 +39,7 @@ import numpy as np
 from ..backend import is_array, to_numpy
 from .finite_differences import EPS, RELATIVE_STEP, NotNumbersError, derivative_along, evaluate, step
 from .inputs import random_normal
-from .report import ATOL, RTOL, CheckReport, check_form, compare
+from .report import ATOL, RTOL, CheckReport, check_form, compare, exception_words
 
 MAX_ENTRIES = 64
 
@@ -58,7 +58,7 @@ def check_derivative(mode: str, apply: Callable, f: Callable, x: np.ndarray, *, 
 
 def failure(name: str, err: Exception) -> str:
     """A report's words for an exception from f: what f returned if that was not numbers, else what f raised."""
-    return str(err) if isinstance(err, NotNumbersError) else f"{name} raised {type(err).__name__}: {err}"
+    return str(err) if isinstance(err, NotNumbersError) else f"{name} raised {exception_words(err)}"
 
 
 class DerivativeCheck:
@@ -255,8 +255,9 @@ def _call(apply: Callable, seed: np.ndarray, what: str, seed_words: str, labels:
         with np.errstate(all="ignore"):  # a NaN or an overflow is reported, no need to warn
             got = apply(seed.copy())
     except Exception as err:  # noqa: BLE001  (the rule's error becomes the report)
+        message = str(err) or "(its message is empty)"
         return CheckReport(False, what=what, **labels,
-                           error=f"raised {type(err).__name__} when called with {seed_words}: {err}")
+                           error=f"raised {type(err).__name__} when called with {seed_words}: {message}")
     if shape is None:
         return got
     return check_form(got, shape, np.float64, what=what, **labels) or _as_float64(got)

@@ -28,7 +28,7 @@ from typing import Any
 import numpy as np
 
 from .finite_differences import numerical_grad
-from .report import ATOL, RTOL, CheckReport, compare
+from .report import ATOL, RTOL, CheckReport, compare, exception_words
 from .rules import check_jvp, check_vjp
 
 RIGHT, WRONG = "✓", "✗"
@@ -143,7 +143,7 @@ def check_function(fn: Any, reference: Callable | Sequence, inputs: Iterable[tup
         except NotImplementedError:
             return not_answered(label)
         except Exception as err:  # noqa: BLE001  (the student's error becomes the report)
-            return ExerciseReport(False, f"{label} raised {type(err).__name__}: {err}", [where])
+            return ExerciseReport(False, f"{label} raised {exception_words(err)}", [where])
         if got is None or got is Ellipsis:
             return not_answered(f"{label} returned {got!r} (did it forget to `return` its result?)")
         try:
@@ -225,7 +225,7 @@ def check_topological_order(order_fn: Any, roots: Sequence[Any], *, parents: Cal
         except NotImplementedError:
             return not_answered(label)
         except Exception as err:  # noqa: BLE001  (the student's error becomes the report)
-            return ExerciseReport(False, f"{label} raised {type(err).__name__}: {err}", [where])
+            return ExerciseReport(False, f"{label} raised {exception_words(err)}", [where])
         if order is None or order is Ellipsis:
             return not_answered(f"{label} returned {order!r} (did it forget to `return` the list?)")
         problem = _order_problem(list(order) if isinstance(order, (list, tuple)) else order, root, parents)

@@ -22,7 +22,7 @@ from .arguments import as_args, differentiable, name_of
 from .derivative_check import MAX_ENTRIES, check_derivative
 from .finite_differences import NotNumbersError
 from .inputs import random_normal
-from .report import ATOL, RTOL, CheckReport
+from .report import ATOL, RTOL, CheckReport, exception_words
 
 MODES = ("fwd", "rev")
 
@@ -65,7 +65,7 @@ def check_grads(f: Callable, args: tuple, modes: Sequence[str] = MODES, order: i
             out = raw(flat_f(*(leaf.engine for leaf in leaves)))
         except Exception as err:  # noqa: BLE001  (f's error becomes the report)
             return CheckReport(False, kind="grads", name=name,
-                               error=f"{name} raised {type(err).__name__}: {err}")
+                               error=f"{name} raised {exception_words(err)}")
         v = _to_library(out)(random_normal(shape(out), rng))
         u = [leaf.move(random_normal(leaf.x.shape, rng)) for leaf in leaves]
         first_derivatives = {
@@ -118,7 +118,7 @@ def _check_first_order(fun: Callable, leaves: list[Leaf], modes: tuple, suffix: 
         try:
             out, vjp_fn = transforms.vjp(fun, *engine) if mode == "rev" else (None, None)
         except Exception as err:  # noqa: BLE001  (the engine's error becomes the report)
-            return reports + [CheckReport(False, kind=kind, name=name, error=f"{type(err).__name__}: {err}")]
+            return reports + [CheckReport(False, kind=kind, name=name, error=f"{exception_words(err)}")]
         for i, leaf in enumerate(leaves):
             apply = _engine_vjp(vjp_fn, i, _to_library(out)) if mode == "rev" else _engine_jvp(fun, leaves, i)
             report = check_derivative("vjp" if mode == "rev" else "jvp", apply, _of_one(fun, leaves, i), leaf.x,

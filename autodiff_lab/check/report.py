@@ -284,6 +284,9 @@ def diagnose_shape(expected: np.ndarray, got: np.ndarray, rtol: float, atol: flo
     return None
 
 
+FACTOR_RANGE = (1e-3, 1e3)   # the constant factors diagnosed as such (a forgotten 1/N, a doubled term, ...)
+
+
 def diagnose_values(expected: np.ndarray, got: np.ndarray, wrong: np.ndarray, rtol: float, atol: float,
                     what: str) -> str | None:
     """A name for the way got differs from expected, when one fits."""
@@ -293,9 +296,10 @@ def diagnose_values(expected: np.ndarray, got: np.ndarray, wrong: np.ndarray, rt
         return (f"zero {what}: every entry is 0. Did you forget to multiply by the {incoming}, or return a "
                 f"fresh array of zeros?")
     norm2 = float(np.vdot(expected, expected))
-    if norm2 > 0:
+    if norm2 > 0 and scale > atol:
         factor = float(np.vdot(expected, got)) / norm2
-        if _matches(factor * expected, got, rtol, atol):
+        # a factor of 1e-15 or 1e15 names no mistake anyone makes: it is a result that is all but zero, or huge
+        if FACTOR_RANGE[0] <= abs(factor) <= FACTOR_RANGE[1] and _matches(factor * expected, got, rtol, atol):
             if abs(factor + 1) <= 10 * rtol:
                 return "sign flipped: your result is minus the right one."
             return f"off by a constant factor: your result is {_factor(factor)} the right one."
@@ -321,6 +325,12 @@ def _factor(c: float) -> str:
     if abs(c - 1) < 0.1:
         text += f" ({abs(c - 1) * 100:.2g}% too {'large' if c > 1 else 'small'})"
     return text
+
+
+def exception_words(err: BaseException) -> str:
+    """An exception as a report writes it: "ValueError: bad shape", or "ValueError (its message is empty)"."""
+    message = str(err)
+    return f"{type(err).__name__}: {message}" if message else f"{type(err).__name__} (its message is empty)"
 
 
 def _num(x: float | None) -> str:

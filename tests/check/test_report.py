@@ -118,3 +118,28 @@ def test_compare_runs_no_user_code_and_works_on_harvested_arrays(tmp_path):
     with np.load(tmp_path / "harvest.npz") as saved:
         report = compare(saved["expected"], saved["got"], name="student", argnum=0)
     assert not report.ok and "0.1% too large" in report.diagnosis
+
+
+def test_a_factor_no_mistake_makes_is_not_called_a_constant_factor():
+    """A result all but zero or huge is no 'forgotten 1/N': 1/248883137302054 was printed once (lecture 9)."""
+    expected = np.array([1.0, -2.0, 0.5])
+    assert compare(expected, 2 * expected).diagnosis.startswith("off by a constant factor: your result is 2 times")
+    assert compare(expected, expected / 8).diagnosis.startswith("off by a constant factor: your result is 1/8 times")
+    for factor in (4e-15, 1e5, -1e-7):
+        assert "constant factor" not in (compare(expected, factor * expected).diagnosis or "")
+    tiny = np.array([1e-20, 2e-20])                          # expected within atol of zero: no factor to name
+    assert "constant factor" not in (compare(tiny, 1e9 * tiny).diagnosis or "")
+
+
+def test_an_exception_with_an_empty_message_is_said_to_have_one():
+    def rule(g, ans, x):
+        raise ValueError()
+
+    report = check_vjp(np.sin, rule, (random_inputs((3,), "real", seed=0),))
+    assert not report.ok and "ValueError" in report.error and "(its message is empty)" in report.error
+    from autodiff_lab.check.exercise import check_function
+
+    def student(x):
+        raise KeyError()
+
+    assert str(check_function(student, np.sin, [(1.0,)])).startswith("✗ student raised KeyError (its message is empty)")

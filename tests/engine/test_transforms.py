@@ -351,3 +351,11 @@ def test_grad_frees_each_forward_array_once_its_gradient_is_passed_on(arr):
     grad(f)(x)
     vjp(f, x)[1](1.0)
     assert seen == [False, True]  # grad freed it; vjp's reusable vjp_fn kept it
+
+
+def test_a_dual_prints_plain_numbers():
+    """numpy 2 writes a scalar as np.float64(1.5); a student printing a Dual reads 1.5."""
+    from autodiff_lab.tracing import Dual
+
+    assert repr(Dual(np.float64(1.5), np.float64(-2.0), 0)) == "Dual(primal=1.5, tangent=-2.0)"
+    assert "array([1., 2.])" in repr(Dual(np.array([1.0, 2.0]), np.zeros(2), 0))
