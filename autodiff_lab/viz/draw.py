@@ -236,8 +236,8 @@ def _edge(dot: graphviz.Digraph, graph: Graph, k: int, view: View, shown: frozen
         lines += _local_lines(edge, child, parent)
     if "tangent" in shown and edge.tangent is not None and child_known:
         lines.append((f"tangent {text.short(edge.tangent)}", COLORS["tangent"]))
-    if edge.downstream is not None and (crossed or view.phase == "backward"):
-        lines += _gradient_lines(edge, shown, crossed)
+    if edge.downstream is not None and parent.kind != "const" and (crossed or view.phase == "backward"):
+        lines += _gradient_lines(edge, shown, crossed)      # a constant's gradient is never used: not drawn
     attrs = {}
     if parent.kind == "const" and edge.downstream is None and edge.local is None:
         attrs.update(style="dashed", color=COLORS["pending"])

@@ -39,8 +39,8 @@ class Step:
 
 def steps(obj: Graph | Any, *, params: Sequence[str] = ()) -> list[Step]:
     """Forward: one step per node, in topological order. Backward (when the graph has gradients): a seed step
-    per output, then one step per edge, the nodes in reverse topological order, each node's edges in
-    argument order. obj: a Graph or a Value."""
+    per output, then one step per edge into a node that is not a constant (a constant's gradient is never used),
+    the nodes in reverse topological order, each node's edges in argument order. obj: a Graph or a Value."""
     graph = as_graph(obj, params=params)
     names = text.display_names(graph)
     n = len(graph.nodes)
@@ -53,7 +53,7 @@ def steps(obj: Graph | Any, *, params: Sequence[str] = ()) -> list[Step]:
                         f"backward: seed the output, ∂L/∂{names[o]} = {text.short(graph.seed(o))}"))
     for node_id in reversed(range(n)):
         for k in graph.edges_into(node_id):
-            if graph.edges[k].downstream is not None:
+            if graph.edges[k].downstream is not None and graph.nodes[graph.edges[k].parent].kind != "const":
                 out.append(Step("backward", node_id, k, "backward: " + _passed(graph, k, names)))
     return out
 

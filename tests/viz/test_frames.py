@@ -116,3 +116,23 @@ def test_an_output_that_feeds_another_is_seeded_with_its_own_seed():
 def test_backward_frames_give_constants_no_gradient_row(texts):
     last = texts(viz.frames(graph.trace(lambda x: x * 2.0, 3.0))[-1])
     assert "?" not in last and last.count("grad") == 2   # x and the output; the constant 2 has none
+
+
+def test_a_constant_gets_no_backward_step_and_its_edge_no_gradient():
+    """Lecture 1's d = e + 1: the constant 1's gradient is computed by Value but used by nothing."""
+    from autodiff_lab.viz.frames import steps
+
+    x = Value(2.0, "x")
+    e = x.exp()
+    e.label = "e"
+    d = e + 1
+    d.label = "d"
+    loss = 1 / d
+    loss.label = "L"
+    loss.backward()
+    captions = [s.caption for s in steps(loss) if s.phase == "backward"]
+    assert not any("∂L/∂1 " in c for c in captions), captions
+    assert [c.split("∂L/∂")[1].split(" ")[0] for c in captions[1:]] == ["d", "e", "x"]
+    svg = viz.draw(loss).pipe(format="svg").decode()
+    downstream = re.findall(r">downstream [^∂<]*<", svg)       # edge labels (the legend's line names ∂L/∂parent)
+    assert len(downstream) == 3, downstream                   # x -> e -> d -> L; not the two edges from a 1
