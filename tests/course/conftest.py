@@ -23,6 +23,7 @@ from nbclient.exceptions import CellExecutionError
 
 COURSE = Path(__file__).resolve().parents[2] / "course"
 MARKER = "<<course-variables>>"
+FIGURES = "<<figure-audit>>"
 CELL_TIMEOUT_S = 300
 
 _REPORT_CELL = f"""
@@ -47,6 +48,40 @@ for _name, _value in list(globals().items()):
         except Exception:
             pass
 print({MARKER!r} + _json.dumps(_found))
+print({FIGURES!r} + _json.dumps(globals().get("_figure_audit", [])))
+"""
+
+# Set up before the first cell: every figure the notebook displays is inspected as it is drawn (the labels of
+# each axes that plots data; which tick labels of an axis overlap on the rendered figure).
+_FIGURE_AUDIT_CELL = """
+from matplotlib.backend_bases import FigureCanvasBase as _Canvas
+
+_figure_audit, _print_figure = [], _Canvas.print_figure
+
+
+def _overlapping_tick_labels(axis, renderer):
+    labels = [tick.label1 for tick in axis._update_ticks() if tick.label1.get_visible() and tick.label1.get_text()]
+    boxes = [label.get_window_extent(renderer) for label in labels]
+    return [(labels[i].get_text(), labels[j].get_text()) for i in range(len(boxes)) for j in range(i + 1, len(boxes))
+            if min(boxes[i].x1, boxes[j].x1) - max(boxes[i].x0, boxes[j].x0) > 1
+            and min(boxes[i].y1, boxes[j].y1) - max(boxes[i].y0, boxes[j].y0) > 1]
+
+
+def _audited_print_figure(self, *args, **kwargs):
+    figure = self.figure
+    figure.draw_without_rendering()
+    renderer = figure.canvas.get_renderer()
+    for ax in figure.axes:
+        shown = getattr(ax, "_axis3don", ax.axison)          # a 3-d axes keeps its own flag
+        if shown and (ax.lines or ax.collections or ax.patches or ax.images):
+            _figure_audit.append({"title": ax.get_title(), "xlabel": ax.get_xlabel(), "ylabel": ax.get_ylabel(),
+                                  "zlabel": ax.get_zlabel() if hasattr(ax, "get_zlabel") else None,
+                                  "overlaps": _overlapping_tick_labels(ax.xaxis, renderer)
+                                  + _overlapping_tick_labels(ax.yaxis, renderer)})
+    return _print_figure(self, *args, **kwargs)
+
+
+_Canvas.print_figure = _audited_print_figure
 """
 
 
@@ -64,6 +99,7 @@ class Execution:
     error: str | None = None
     seconds: float = 0.0
     notebook: nbformat.NotebookNode | None = None   # as run (without the variables cell): the site is built from it
+    figures: list = field(default_factory=list)      # per axes of every displayed figure: title, labels, overlaps
 
     def __getitem__(self, variable: str):
         if self.error:
@@ -76,6 +112,7 @@ class Execution:
 def execute(path: Path) -> Execution:
     """Run a notebook top to bottom in a fresh kernel (working directory course/); read back its variables."""
     nb = nbformat.read(path, as_version=4)
+    nb.cells.insert(0, nbformat.v4.new_code_cell(_FIGURE_AUDIT_CELL))
     nb.cells.append(nbformat.v4.new_code_cell(_REPORT_CELL))
     client = NotebookClient(nb, timeout=CELL_TIMEOUT_S, kernel_name="python3",
                             resources={"metadata": {"path": str(COURSE)}})
@@ -87,9 +124,11 @@ def execute(path: Path) -> Execution:
     except Exception as err:  # a kernel that died or a cell that timed out: blame this notebook only
         return Execution(path.stem, error=f"{type(err).__name__}: {err}", seconds=time.perf_counter() - start)
     printed = "".join(o.get("text", "") for o in nb.cells[-1].outputs if o.get("output_type") == "stream")
-    values = json.loads(printed.split(MARKER, 1)[1]) if MARKER in printed else {}
+    values = json.loads(printed.split(MARKER, 1)[1].split(FIGURES, 1)[0]) if MARKER in printed else {}
+    figures = json.loads(printed.split(FIGURES, 1)[1]) if FIGURES in printed else []
     nb.cells.pop()
-    return Execution(path.stem, values=values, seconds=time.perf_counter() - start, notebook=nb)
+    nb.cells.pop(0)
+    return Execution(path.stem, values=values, seconds=time.perf_counter() - start, notebook=nb, figures=figures)
 
 
 def _tail(message: str, limit: int = 5000) -> str:

@@ -8,9 +8,7 @@ from __future__ import annotations
 
 import json
 import math
-import os
 import re
-from concurrent.futures import ThreadPoolExecutor
 from itertools import pairwise
 from pathlib import Path
 
@@ -177,15 +175,6 @@ def test_lecture_2_step_size_bound_and_the_curvature_met_along_the_path(course_r
     assert max(curvature[1:]) < 2 / 5                                     # step 5 is safe after the first step
 
 
-@pytest.mark.parametrize(("stem", "cell_id", "labels"), [
-    ("02_backprop_as_code", "02-020", {"xlabel=": 2, "ylabel=": 2}),     # both panels of the training figure
-    ("04_forward_mode", "04-018", {"xlabel=": 1, "ylabel=": 1, "zlabel=": 1}),
-])
-def test_plots_of_lectures_2_and_4_label_their_axes(stem, cell_id, labels):
-    source = next(c.source for c in notebook(stem).cells if c.get("id") == cell_id)
-    assert {label: source.count(label) for label in labels} == labels
-
-
 def test_gradient_flow_patterns(course_runs):
     assert course_runs["01_computational_graphs"]["flow_grads"] == [-7, 6, 2, 0]
 
@@ -311,66 +300,20 @@ def test_lecture_9_answers_the_decks_three_questions_by_computation(course_runs)
     assert line[0] == approx(losses["theta"], rel=1e-12) and max(line) > 100 * max(line[0], line[-1])
 
 
-# Lectures 6 to 10 with matplotlib figures: each figure is inspected as the notebook displays it (labels of every
-# axes that plots data, and whether any two tick labels of an axis overlap on the rendered figure).
-FIGURE_AUDIT = "<<figure-audit>>"
-_AUDIT_SETUP = """
-from matplotlib.backend_bases import FigureCanvasBase as _Canvas
-
-_figure_audit, _print_figure = [], _Canvas.print_figure
-
-
-def _overlapping_tick_labels(axis, renderer):
-    labels = [tick.label1 for tick in axis._update_ticks() if tick.label1.get_visible() and tick.label1.get_text()]
-    boxes = [label.get_window_extent(renderer) for label in labels]
-    return [(labels[i].get_text(), labels[j].get_text()) for i in range(len(boxes)) for j in range(i + 1, len(boxes))
-            if min(boxes[i].x1, boxes[j].x1) - max(boxes[i].x0, boxes[j].x0) > 1
-            and min(boxes[i].y1, boxes[j].y1) - max(boxes[i].y0, boxes[j].y0) > 1]
-
-
-def _audited_print_figure(self, *args, **kwargs):
-    figure = self.figure
-    figure.draw_without_rendering()
-    renderer = figure.canvas.get_renderer()
-    for ax in figure.axes:
-        if ax.axison and (ax.lines or ax.collections or ax.patches or ax.images):
-            _figure_audit.append({"title": ax.get_title(), "xlabel": ax.get_xlabel(), "ylabel": ax.get_ylabel(),
-                                  "overlaps": _overlapping_tick_labels(ax.xaxis, renderer)
-                                  + _overlapping_tick_labels(ax.yaxis, renderer)})
-    return _print_figure(self, *args, **kwargs)
-
-
-_Canvas.print_figure = _audited_print_figure
-"""
-PLOTTING = [stem for stem in LECTURES if int(stem[:2]) >= 6
-            and "plt." in "".join(c.source for c in notebook(stem).cells if c.cell_type == "code")]
-
-
-def audit_figures(stem: str) -> list[dict] | str:
-    """Run a lecture with every displayed figure inspected: the audit per axes, or the error that stopped it."""
-    nb = notebook(stem)
-    nb.cells.insert(0, nbformat.v4.new_code_cell(_AUDIT_SETUP))
-    nb.cells.append(nbformat.v4.new_code_cell(f"import json\nprint({FIGURE_AUDIT!r} + json.dumps(_figure_audit))"))
-    try:
-        NotebookClient(nb, timeout=300, kernel_name="python3", resources={"metadata": {"path": str(COURSE)}}).execute()
-    except Exception as err:  # noqa: BLE001  (reported by the test of that lecture)
-        return f"{type(err).__name__}: {str(err)[-2000:]}"
-    printed = "".join(o.get("text", "") for o in nb.cells[-1].outputs if o.get("output_type") == "stream")
-    return json.loads(printed.split(FIGURE_AUDIT, 1)[1])
-
-
-@pytest.fixture(scope="module")
-def figure_audits() -> dict[str, list[dict] | str]:
-    with ThreadPoolExecutor(max_workers=max(2, os.cpu_count() or 2)) as pool:
-        return dict(zip(PLOTTING, pool.map(audit_figures, PLOTTING)))
+# Every lecture with matplotlib figures: each figure is inspected as the notebook displays it, in the course run
+# itself (conftest: labels of every axes that plots data, and whether any two tick labels of an axis overlap).
+PLOTTING = [stem for stem in LECTURES
+            if "plt." in "".join(c.source for c in notebook(stem).cells if c.cell_type == "code")]
 
 
 @pytest.mark.parametrize("stem", PLOTTING)
-def test_every_plot_labels_its_axes_and_no_tick_labels_overlap(figure_audits, stem):
-    audit = figure_audits[stem]
-    assert not isinstance(audit, str), f"{stem} did not run:\n{audit}"
+def test_every_plot_labels_its_axes_and_no_tick_labels_overlap(course_runs, stem):
+    run = course_runs[stem]
+    assert run.error is None, f"{stem} did not run:\n{run.error}"
+    audit = run.figures
     assert audit, f"{stem} displayed no figure"
-    unlabelled = [a["title"] for a in audit if not (a["xlabel"].strip() and a["ylabel"].strip())]
+    unlabelled = [a["title"] for a in audit
+                  if not (a["xlabel"].strip() and a["ylabel"].strip() and (a["zlabel"] is None or a["zlabel"].strip()))]
     assert not unlabelled, f"{stem}: plots without an axis label: {unlabelled}"
     crowded = [(a["title"], a["overlaps"]) for a in audit if a["overlaps"]]
     assert not crowded, f"{stem}: tick labels overlap: {crowded}"
