@@ -74,16 +74,23 @@ class Drawing(graphviz.Digraph):
         return "".join(parts) + "</div>"
 
 
-def img_tag(svg: str) -> str:
-    """An <img> of the SVG as a data: URI (percent-encoded, so its text stays searchable), at its own size."""
+def img_tag(svg: str, *, shrink: bool = True) -> str:
+    """An <img> of the SVG as a data: URI (percent-encoded, so its text stays searchable), at its own size; with
+    `shrink`, narrower in a column narrower than the drawing was fitted to (a full-size picture never shrinks)."""
     width, height = size_px(svg)
     source = "data:image/svg+xml;charset=utf-8," + urllib.parse.quote(svg, safe="")
-    return f'<img src="{source}" width="{width:.0f}" height="{height:.0f}" style="max-width:none" alt="drawing">'
+    style = "max-width:100%;height:auto" if shrink else "max-width:none"
+    return f'<img src="{source}" width="{width:.0f}" height="{height:.0f}" style="{style}" alt="drawing">'
+
+
+def shrinkable(svg: str) -> str:
+    """Inline SVG text that narrows with its column, as img_tag(shrink=True) does."""
+    return svg.replace("<svg width=", '<svg style="max-width:100%;height:auto" width=', 1)
 
 
 def _panel(summary: str, svg: str) -> str:
     return (f"<details><summary>{html.escape(summary)}</summary>"
-            f'<div style="overflow:auto;max-width:100%">{img_tag(svg)}</div></details>')
+            f'<div style="overflow:auto;max-width:100%">{img_tag(svg, shrink=False)}</div></details>')
 
 
 def svg_text(drawing: graphviz.Digraph) -> str:

@@ -14,7 +14,7 @@ from typing import Any
 import ipywidgets as widgets
 
 from .draw import SHOW
-from .fit import COLUMN_PX, img_tag
+from .fit import COLUMN_PX, img_tag, shrinkable
 from .frames import direction_for, render, steppable, steps, svg, views
 
 
@@ -118,6 +118,6 @@ class StepThrough(widgets.VBox):
 
     def _update(self) -> None:
         self._caption.value = f"<b>{self.index + 1}/{len(self)}</b> {html.escape(self.caption)}"
-        self._picture.value = self.svg
+        self._picture.value = shrinkable(self.svg)
         self._prev.disabled = self.index == 0
         self._next.disabled = self.index == len(self) - 1

@@ -24,6 +24,8 @@ from pathlib import Path
 
 import pytest
 
+from autodiff_lab.lab import student_environment
+
 REPO = Path(__file__).resolve().parents[2]
 LECTURE = REPO / "course" / "01_computational_graphs.ipynb"
 ARTIFACTS = REPO / "artifacts"
@@ -58,16 +60,15 @@ def lab(tmp_path_factory):
     work = root / "work"
     work.mkdir()
     shutil.copy(LECTURE, work / LECTURE.name)
-    env = {k: v for k, v in os.environ.items() if k != "AUTODIFF_LAB_BACKEND"}
+    # the student settings, as `autodiff-lab lab` (make lab) gives them: Validate, no formgrader, no news
+    env = student_environment({k: v for k, v in os.environ.items() if k != "AUTODIFF_LAB_BACKEND"})
     dirs = {"HOME": "home", "JUPYTER_CONFIG_DIR": "config", "JUPYTER_DATA_DIR": "data",
             "JUPYTER_RUNTIME_DIR": "runtime", "JUPYTERLAB_SETTINGS_DIR": "settings",
             "JUPYTERLAB_WORKSPACES_DIR": "workspaces", "IPYTHONDIR": "ipython"}
     for var, name in dirs.items():
         (root / name).mkdir()
         env[var] = str(root / name)
-    # No news pop-up over the page; every cell in the DOM (no virtual scrolling), so all outputs can be found.
-    _write_json(root / "config" / "labconfig" / "page_config.json",
-                {"disabledExtensions": {"@jupyterlab/apputils-extension:announcements": True}})
+    # Every cell in the DOM (no virtual scrolling), so all outputs can be found.
     _write_json(root / "settings" / "@jupyterlab" / "notebook-extension" / "tracker.jupyterlab-settings",
                 {"windowingMode": "none"})
 
@@ -196,6 +197,12 @@ def test_lecture_1_runs_in_jupyterlab_with_drawings_and_a_working_step_widget(la
         _wait(lambda: "Idle" in browser.find_element(By.ID, "jp-main-statusbar").text, STARTUP_TIMEOUT_S,
               "the kernel to start (status bar: Idle)")
 
+        # A student's JupyterLab: nbgrader's Validate button on the notebook, none of the instructor's tools.
+        toolbar = browser.find_element(By.CSS_SELECTOR, ".jp-NotebookPanel-toolbar").text
+        assert "Validate" in toolbar, f"no Validate button in the notebook's toolbar: {toolbar!r}"
+        page = browser.find_element(By.TAG_NAME, "body").text
+        assert "Create Assignment" not in page and "Formgrader" not in page, "an instructor's tool is showing"
+
         _click_menu(browser, "Run", "Run All Cells")
 
         def finished():
@@ -241,6 +248,11 @@ def test_lecture_1_runs_in_jupyterlab_with_drawings_and_a_working_step_widget(la
         handle.send_keys(Keys.END)
         _wait(lambda: frame() != after_slide, 10, "the slider to jump to the last frame (End key)")
         time.sleep(0.5)  # let the new frame's image paint before the screenshot
+        # the frame fits the output area (narrower than the 1,000 px it was fitted to, it shrinks): nothing cut off
+        fits = browser.execute_script(
+            "const svg = arguments[0].querySelector('svg'); const box = svg.getBoundingClientRect();"
+            "return [box.width, arguments[0].getBoundingClientRect().width];", widget)
+        assert 0 < fits[0] <= fits[1] + 1, f"the frame is {fits[0]:.0f} px wide in an output area of {fits[1]:.0f} px"
         browser.save_screenshot(str(ARTIFACTS / "course_lecture1_step_widget.png"))
     except BaseException:
         browser.save_screenshot(str(ARTIFACTS / "course_lecture1_failure.png"))

@@ -138,14 +138,16 @@ def hub(tmp_path_factory):
 
 def test_a_student_on_the_hub_gets_the_assignment_list_and_validate_and_no_formgrader(hub):
     off = set(hub.page_config("student")["disabledExtensions"])
-    assert {"nbgrader:formgrader", "nbgrader:create-assignment", "nbgrader:course-list",
+    assert {"@jupyter/nbgrader:formgrader", "@jupyter/nbgrader:create-assignment",
+            "@jupyter/nbgrader:course-list",
             "@jupyterlab/apputils-extension:announcements"} <= off
-    assert not {"nbgrader:assignment-list", "nbgrader:validate-assignment"} & off
+    assert not {"@jupyter/nbgrader:assignment-list", "@jupyter/nbgrader:validate-assignment"} & off
     assert hub.api("GET", "/user/student/formgrader")[0] == 404
 
 
 def test_the_instructor_on_the_hub_gets_formgrader_back(hub):
     off = set(hub.page_config("instructor")["disabledExtensions"])
-    assert not {"nbgrader:formgrader", "nbgrader:create-assignment", "nbgrader:course-list"} & off
+    assert not {"@jupyter/nbgrader:formgrader", "@jupyter/nbgrader:create-assignment",
+                "@jupyter/nbgrader:course-list"} & off
     assert "@jupyterlab/apputils-extension:announcements" in off
     assert hub.api("GET", "/user/instructor/formgrader")[0] != 404

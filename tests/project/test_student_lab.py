@@ -24,9 +24,10 @@ from autodiff_lab.lab import CONFIG_DIR, DEFAULT_DIR, student_environment
 REPO = Path(__file__).resolve().parents[2]
 INSTRUCTOR_CONFIG = REPO / "grader" / "hub" / "instructor"
 RIGHT_A2 = REPO / "grader" / "sample" / "submitted" / "ada" / "a2_vjp" / "a2_vjp.ipynb"
-STUDENT_OFF = {"nbgrader:formgrader", "nbgrader:create-assignment", "nbgrader:course-list",
-               "@jupyterlab/apputils-extension:announcements"}
-STUDENT_ON = {"nbgrader:assignment-list", "nbgrader:validate-assignment"}
+INSTRUCTORS_TOOLS = {"@jupyter/nbgrader:formgrader", "@jupyter/nbgrader:create-assignment",
+                     "@jupyter/nbgrader:course-list"}
+STUDENT_OFF = INSTRUCTORS_TOOLS | {"@jupyterlab/apputils-extension:announcements"}
+STUDENT_ON = {"@jupyter/nbgrader:assignment-list", "@jupyter/nbgrader:validate-assignment"}
 
 pytestmark = pytest.mark.skipif(shutil.which("jupyter", path=str(Path(sys.executable).parent)) is None,
                                 reason="JupyterLab is not installed (make install)")
@@ -133,6 +134,14 @@ def test_students_get_the_assignment_list_and_validate_not_the_instructors_tools
     assert lab.request("/assignments?course_id=autodiff_lab")[0] == 200   # the assignment list's is on
 
 
+def test_the_plugins_named_are_the_installed_nbgrader_extensions_own():
+    """A plugin id that does not exist disables nothing, silently (nbgrader's ids start with '@jupyter/')."""
+    static = Path(sys.prefix) / "share" / "jupyter" / "labextensions" / "@jupyter" / "nbgrader" / "static"
+    code = "".join(path.read_text(errors="replace") for path in static.glob("*.js"))
+    for plugin in INSTRUCTORS_TOOLS | STUDENT_ON:
+        assert f'"{plugin}"' in code, f"nbgrader's JupyterLab extension has no plugin {plugin}"
+
+
 def test_validate_passes_a_right_notebook_and_names_the_failing_cells_of_a_blank_one(lab):
     target = lab.folder / "assignments" / "a2_vjp"
     shutil.copy(target / "a2_vjp.ipynb", target / "blank.ipynb")
@@ -166,7 +175,7 @@ def test_the_instructors_own_settings_bring_formgrader_back(tmp_path):
     server = Lab(tmp_path / "course", env=env)
     try:
         off = set(server.page_config()["disabledExtensions"])
-        assert not {"nbgrader:formgrader", "nbgrader:create-assignment", "nbgrader:course-list"} & off
+        assert not INSTRUCTORS_TOOLS & off
         assert "@jupyterlab/apputils-extension:announcements" in off
         assert server.request("/formgrader")[0] != 404
     finally:

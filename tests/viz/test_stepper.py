@@ -6,6 +6,7 @@ import pytest
 
 from autodiff_lab import graph, viz
 from autodiff_lab.viz import examples
+from autodiff_lab.viz.fit import shrinkable
 
 
 @pytest.fixture
@@ -22,7 +23,7 @@ def test_starts_at_the_first_frame(stepper):
 def test_next_and_prev_move_and_stop_at_the_ends(stepper):
     first_svg = stepper.svg
     assert stepper.next() == 1 and stepper.index == 1
-    assert stepper.svg != first_svg and stepper._picture.value == stepper.svg
+    assert stepper.svg != first_svg and stepper._picture.value == shrinkable(stepper.svg)
     assert stepper.prev() == 0 and stepper.prev() == 0
     stepper.index = 9
     assert stepper.next() == 9 and stepper._next.disabled
