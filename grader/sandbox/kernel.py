@@ -154,9 +154,10 @@ def guarded(engine: str, cells: Cells, armed: bool = True):
 
     here = os.path.dirname(os.path.realpath(__file__))
     own = [os.path.join(here, name) for name in ("kernel.py", "harvest.py", "functions.py", "guard.py")]
+    wrappers = own[-1]                                      # guard.py: its wrappers of the built-in rules
     own += starters()
     guard = guard_module.Guard(own, engine, alarm=lambda finding, reply=send: reply(finding), cell_of=cells)
-    capture = harvest.Capture(engine_files=(own[-1],))     # the guard's wrappers of built-in rules
+    capture = harvest.Capture(engine_files=(wrappers,))
     guard.watch_engine()
     if armed:
         guard.freeze()
