@@ -151,7 +151,10 @@ def test_every_page_shows_its_images_and_math_in_chromium(site, browser):
     total_images = total_math = 0
     for page in pages(site):
         browser.get(page.as_uri())
-        state = browser.execute_script(_PAGE_STATE_JS)
+        # get() may hand back a heavy page (drawings as data: URIs) before its load event: wait for it
+        deadline = time.monotonic() + 60
+        while not (state := browser.execute_script(_PAGE_STATE_JS))["complete"] and time.monotonic() < deadline:
+            time.sleep(0.2)
         assert state["complete"] and not state["broken"], f"{page.relative_to(site)}: {state}"
         assert not state["flat"], f"{page.relative_to(site)}: {state['flat']} formulas drawn without size"
         total_images += state["images"]
