@@ -115,23 +115,6 @@ def module_bindings(source: str, outer: dict | None = None) -> dict[str, list[tu
     return out
 
 
-def cell_settings(assignment_id: str, template: dict, allowed: dict, own_rules: dict) -> dict:
-    """This assignment's per-cell settings, {"allowed_functions": {cell: [names]}, "own_rules": [cells]}; a
-    ValueError names a cell that is not one of the assignment's answer cells."""
-    from .structure import grade_id, nbgrader_meta  # structure imports this module
-
-    answers = [grade_id(c) for c in template["cells"] if nbgrader_meta(c).get("solution")]
-    settings = {"allowed_functions": dict(allowed.get(assignment_id, {})),
-                "own_rules": list(own_rules.get(assignment_id, []))}
-    for setting, cells in (("allowed_functions", settings["allowed_functions"]), ("own_rules", settings["own_rules"])):
-        unknown = [c for c in cells if c not in answers]
-        if unknown:
-            raise ValueError(f"Grader.{setting}[{assignment_id!r}] names {', '.join(map(repr, unknown))}, which is "
-                             f"not an answer cell of {assignment_id} (its answer cells: {', '.join(answers)}); "
-                             "fix the grade_id in the grading config")
-    return settings
-
-
 @lru_cache(maxsize=4096)
 def _parse(source: str):
     """(AST, lines to quote) of the cell as IPython runs it (magics become get_ipython() calls); None when it does

@@ -104,3 +104,18 @@ def load_assignment(assignment_id: str, solutions: Path = REPO / "solutions",
             probes = salted(parse_hidden(cell["source"], f"{notebooks[0].name}, cell {gid}"), salt)
             parts.append(Part(gid, float(meta.get("points", 0)), heading, probes))
     return Assignment(assignment_id, name, template, parts, notebooks[0], release_dir / name, salt)
+
+
+def cell_settings(assignment_id: str, template: dict, allowed: dict, own_rules: dict) -> dict:
+    """This assignment's per-cell settings, {"allowed_functions": {cell: [names]}, "own_rules": [cells]}; a
+    ValueError names a cell that is not one of the assignment's answer cells."""
+    answers = [grade_id(c) for c in template["cells"] if nbgrader_meta(c).get("solution")]
+    settings = {"allowed_functions": dict(allowed.get(assignment_id, {})),
+                "own_rules": list(own_rules.get(assignment_id, []))}
+    for setting, cells in (("allowed_functions", settings["allowed_functions"]), ("own_rules", settings["own_rules"])):
+        unknown = [c for c in cells if c not in answers]
+        if unknown:
+            raise ValueError(f"Grader.{setting}[{assignment_id!r}] names {', '.join(map(repr, unknown))}, which is "
+                             f"not an answer cell of {assignment_id} (its answer cells: {', '.join(answers)}); "
+                             "fix the grade_id in the grading config")
+    return settings

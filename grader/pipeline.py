@@ -33,8 +33,7 @@ from collections import Counter
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from .answer_policy import cell_settings
-from .assignment import Assignment, load_assignment
+from .assignment import Assignment, cell_settings, load_assignment
 from .collect import DEFAULT_PATTERN, Submission, collect
 from .config import PACKAGE, load_config, load_settings
 from .exchange import keep_submission_stamps
@@ -380,7 +379,7 @@ def run_key(assignment: Assignment, limits, isolation: str, modules: list, funct
     for path in [assignment.source_path, assignment.release_path, *code]:
         h.update(path.read_bytes())
     h.update(json.dumps([repr(limits), isolation, sorted(modules), sorted(functions), assignment.salt]).encode())
-    h.update(json.dumps(cells or {}, sort_keys=True).encode())     # per-cell policy (answer_policy.cell_settings)
+    h.update(json.dumps(cells or {}, sort_keys=True).encode())     # per-cell policy (assignment.cell_settings)
     return h.hexdigest()
 
 

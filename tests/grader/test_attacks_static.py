@@ -9,8 +9,7 @@ from functools import cache
 
 import pytest
 
-from grader.answer_policy import cell_settings
-from grader.assignment import load_assignment
+from grader.assignment import cell_settings, load_assignment
 from grader.config import DEFAULT_CONFIG, REPO, load_config, load_settings
 from grader.runner import status_of
 from grader.structure import grade_id, match, read_notebook
