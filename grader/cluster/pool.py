@@ -22,6 +22,7 @@ from __future__ import annotations
 
 import dataclasses
 import logging
+import math
 import time
 import uuid
 from collections.abc import Callable, Iterator
@@ -135,54 +136,75 @@ class Cluster:
               "forbidden_modules": grading["forbidden_modules"]}
         policy = {k: grading.get(k) for k in ("forbidden_modules", "forbidden_functions", "allowed_functions",
                                               "own_rules")}
-        futures, ready = {}, []
-        for sub in todo:
-            try:
-                begun, matched = check_policy(sub, assignment, grading["isolation"], **policy)
-                if matched is None:
-                    ready.append(complete(begun, sub))
+        queue, futures = iter(todo), {}
+
+        def submit_more() -> list[Result]:
+            """Keep the window full: a class of ten thousand is never in the scheduler's memory at once."""
+            ready = []
+            while len(futures) < self._window():
+                sub = next(queue, None)
+                if sub is None:
+                    break
+                try:
+                    begun, matched = check_policy(sub, assignment, grading["isolation"], **policy)
+                    if matched is None:
+                        ready.append(complete(begun, sub))
+                        continue
+                    future = self.client.submit(run_submission, sub.student, pack(sub.folder), matched, view, sizes,
+                                                self.expected["digest"], **kw, resources={RESOURCE: 1}, pure=False,
+                                                key=f"grade-{sub.student[:60]}-{uuid.uuid4().hex}")
+                except Exception as err:  # noqa: BLE001
+                    ready.append(failed(sub, err))
                     continue
-                future = self.client.submit(run_submission, sub.student, pack(sub.folder), matched, view, sizes,
-                                            self.expected["digest"], **kw, resources={RESOURCE: 1}, pure=False,
-                                            key=f"grade-{sub.student[:60]}-{uuid.uuid4().hex}")
-            except Exception as err:  # noqa: BLE001
-                ready.append(failed(sub, err))
-                continue
-            futures[future] = (sub, begun, matched)
-        yield from ready
+                futures[future] = (sub, begun, matched)
+            return ready
+
+        self._alone_since = None
         try:
-            for future in self._finished(futures):
-                sub, begun, matched = futures.pop(future)
-                yield self._outcome(future, sub, begun, matched, assignment, policy, complete, failed)
+            yield from submit_more()
+            while futures:
+                for future in self._some_finished(futures, len(todo)):
+                    sub, begun, matched = futures.pop(future)
+                    yield self._outcome(future, sub, begun, matched, assignment, policy, complete, failed)
+                yield from submit_more()
         finally:
             for future in futures:
                 future.cancel()
 
-    def _finished(self, futures: dict) -> Iterator:
-        """The futures as they finish; ClusterLost when the scheduler goes away or no admitted worker is left."""
+    def _window(self) -> int:
+        """How many tasks to keep submitted: twice the admitted workers' threads (read every few seconds)."""
+        now = time.monotonic()
+        if now - getattr(self, "_window_read", -math.inf) > 5:
+            try:
+                workers = self.client.scheduler_info(n_workers=-1)["workers"].values()
+                threads = sum(w.get("resources", {}).get(RESOURCE, 0) for w in workers)
+            except Exception:  # noqa: BLE001  (a lost scheduler is reported by _some_finished)
+                threads = 0
+            self._window_size, self._window_read = max(8, 2 * int(threads)), now
+        return self._window_size
+
+    def _some_finished(self, futures: dict, total: int) -> set:
+        """The futures that finish within a couple of seconds (maybe none); ClusterLost when the scheduler goes
+        away or no admitted worker has been alive for NO_WORKER_LIMIT."""
         from distributed import wait
 
-        pending, alone_since = set(futures), None
-        while pending:
-            try:
-                done, pending = wait(pending, timeout=2, return_when="FIRST_COMPLETED")
-            except TimeoutError:
-                done = set()
-            except Exception as err:  # noqa: BLE001  (the connection to the scheduler failed)
-                raise self._lost(len(futures), err) from None
-            if self.client.status not in ("running", "connecting"):
-                raise self._lost(len(futures))
-            if any(f.status == "cancelled" for f in done):
-                raise self._lost(len(futures))
-            yield from done
-            if not done:
-                self._schedule_admitted()
-                alive = self._admitted_alive()
-                alone_since = None if alive else (alone_since or time.monotonic())
-                if alone_since and time.monotonic() - alone_since > NO_WORKER_LIMIT:
-                    raise ClusterLost(f"no admitted worker has been alive on {self.spec} for {NO_WORKER_LIMIT:g} s; "
-                                      f"{len(pending)} submissions were not graded. The results so far are saved: "
-                                      "start workers and run the same command again to resume.")
+        try:
+            done, _ = wait(list(futures), timeout=2, return_when="FIRST_COMPLETED")
+        except TimeoutError:
+            done = set()
+        except Exception as err:  # noqa: BLE001  (the connection to the scheduler failed)
+            raise self._lost(len(futures), err) from None
+        if self.client.status not in ("running", "connecting") or any(f.status == "cancelled" for f in done):
+            raise self._lost(len(futures))
+        if not done:
+            self._schedule_admitted()
+            alive = self._admitted_alive()
+            self._alone_since = None if alive else (self._alone_since or time.monotonic())
+            if self._alone_since and time.monotonic() - self._alone_since > NO_WORKER_LIMIT:
+                raise ClusterLost(f"no admitted worker has been alive on {self.spec} for {NO_WORKER_LIMIT:g} s, so "
+                                  f"the run stopped with submissions left to grade (of {total}). The results so far "
+                                  "are saved: start workers and run the same command again to resume.")
+        return done
 
     def _schedule_admitted(self) -> None:
         """Hand the tasks waiting for a worker (state no-worker) to the workers admitted since they began to wait:
@@ -207,16 +229,25 @@ class Cluster:
             raise self._lost(0) from None
         return any(w.get("resources", {}).get(RESOURCE) for w in workers)
 
-    def _lost(self, left: int, err: Exception | None = None) -> ClusterLost:
-        why = f" ({type(err).__name__}: {err})" if err else ""
-        return ClusterLost(f"the dask scheduler at {self.spec} went away during the run{why}; the results that "
-                           f"finished are saved, the rest ({left} submissions) were not graded. Run the same command "
-                           "again once the scheduler is back: it resumes where this run stopped.")
+    def _lost(self, running: int, err: Exception | None = None) -> ClusterLost:
+        why = f" ({type(err).__name__}: {str(err)[:200]})" if err else ""
+        return ClusterLost(f"the dask scheduler at {self.spec} went away during the run{why}, with {running} "
+                           "submissions being graded; the results that finished are saved. Run the same command again "
+                           "once the scheduler is back: it resumes where this run stopped.")
 
     def _outcome(self, future, sub: Submission, begun: Result, matched, assignment, policy: dict,
                  complete, failed) -> Result:
         from distributed import KilledWorker
 
+        while future.status != "error":
+            try:
+                out = future.result(timeout=2)
+                break
+            except TimeoutError:     # its result was lost with its worker after it finished: computed again
+                self._some_finished({future: None}, 1)
+            except Exception:  # noqa: BLE001  (it erred meanwhile: read below)
+                if future.status != "error":
+                    raise
         if future.status == "error":
             err = future.exception()
             if isinstance(err, KilledWorker):
@@ -228,7 +259,6 @@ class Cluster:
                 return complete(finish(begun, matched, run, assignment, policy["forbidden_functions"],
                                        policy["allowed_functions"], policy["own_rules"]), sub)
             return failed(sub, err)
-        out = future.result()
         if "broken" in out:
             raise ClusterError(f"on worker {out['worker']}: {out['broken']}")
         if "error" in out:

@@ -153,8 +153,8 @@ def test_a_worker_with_different_engine_sources_is_refused(cluster, sample_dir, 
         f.write("\n# another version of the engine\n")
     env = dict(os.environ, PYTHONPATH=str(copy))
     worker = subprocess.Popen([sys.executable, "-m", "distributed.cli.dask_worker", cluster, "--nthreads", "1",
-                               "--no-nanny", "--name", "odd-worker", "--no-dashboard"], env=env,
-                              stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+                               "--no-nanny", "--name", "odd-worker", "--no-dashboard"], env=env, cwd=copy,
+                              stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)   # cwd: first on its sys.path
     try:
         with distributed.Client(cluster, timeout=30) as client:
             client.wait_for_workers(3, timeout=60)
