@@ -191,3 +191,77 @@ def test_a_cluster_whose_every_worker_is_refused_grades_no_one(cluster, sample_d
         grade_quickly("a2_vjp", subset(sample_dir, tmp_path, ["ada"]), tmp_path / "out", cluster=cluster)
     assert str(err.value).count("refused") == 2 and time.monotonic() - start < 60
     assert not (tmp_path / "out" / "a2_vjp" / "results" / "ada.json").exists()
+
+
+class SlowDown(WorkerPlugin):
+    """Makes each grading task on its worker wait `seconds` first."""
+
+    def __init__(self, seconds: float) -> None:
+        self.seconds = seconds
+
+    def setup(self, worker) -> None:
+        from grader.cluster import tasks
+
+        original, seconds = getattr(tasks.run_in_sandbox, "original", tasks.run_in_sandbox), self.seconds
+
+        def run_in_sandbox(*args, **kw):
+            time.sleep(seconds)
+            return original(*args, **kw)
+
+        run_in_sandbox.original = original
+        tasks.run_in_sandbox = run_in_sandbox
+
+
+def test_a_scheduler_that_goes_away_stops_the_run_cleanly_and_a_rerun_resumes(sample_dir, tmp_path, grade_quickly):
+    from grader.cluster.pool import ClusterLost
+
+    submitted, out = subset(sample_dir, tmp_path, ["ada", "ben", "cy", "dee"]), tmp_path / "out"
+    results = out / "a2_vjp" / "results"
+
+    def scheduler_then_worker(name: str):
+        info = tmp_path / f"{name}.json"
+        quiet = {"stdout": subprocess.DEVNULL, "stderr": subprocess.DEVNULL}
+        scheduler = subprocess.Popen([sys.executable, "-m", "distributed.cli.dask_scheduler", "--port", "0",
+                                      "--no-dashboard", "--scheduler-file", str(info)], **quiet)
+        worker = subprocess.Popen([sys.executable, "-m", "distributed.cli.dask_worker", "--scheduler-file", str(info),
+                                   "--nthreads", "1", "--memory-limit", "0", "--no-dashboard"], **quiet)
+        with distributed.Client(scheduler_file=str(info), timeout=60) as client:
+            client.wait_for_workers(1, timeout=60)
+            address = client.scheduler.address
+        return scheduler, worker, address
+
+    scheduler, worker, address = scheduler_then_worker("first")
+    try:
+        plugin(address, "slow", SlowDown(2.0))
+
+        def kill_after_the_first_result():
+            deadline = time.monotonic() + 120
+            while time.monotonic() < deadline and not any(results.glob("*.json")):
+                time.sleep(0.1)
+            scheduler.kill()
+
+        import threading
+
+        killer = threading.Thread(target=kill_after_the_first_result)
+        killer.start()
+        start = time.monotonic()
+        with pytest.raises(ClusterLost, match="went away") as err:
+            grade_quickly("a2_vjp", submitted, out, cluster=address)
+        killer.join()
+        assert "run the same command again" in str(err.value).lower()
+        assert time.monotonic() - start < 90
+        done = {p.stem for p in results.glob("*.json")}
+        assert 1 <= len(done) < 4 and not (out / "a2_vjp" / "grades.csv").exists()
+    finally:
+        for process in (worker, scheduler):
+            process.kill()
+            process.wait(timeout=30)
+    scheduler, worker, address = scheduler_then_worker("second")
+    try:
+        report = grade_quickly("a2_vjp", submitted, out, cluster=address)
+    finally:
+        for process in (worker, scheduler):
+            process.terminate()
+            process.wait(timeout=30)
+    assert report.graded == 4 - len(done)
+    assert table(report) == {"ada": ("ok", 15), "ben": ("ok", 8), "cy": ("ok", 13), "dee": ("ok", 0)}
