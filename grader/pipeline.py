@@ -213,8 +213,12 @@ def cluster_level(sandbox) -> Isolation:
 
 def connect(spec: str, limits, isolation: Isolation):
     """The cluster (grader/cluster), its workers examined; and one message per refused worker, also printed."""
-    from .cluster.admission import expectation
-    from .cluster.pool import Cluster
+    try:
+        from .cluster.admission import expectation
+        from .cluster.pool import Cluster
+    except ImportError as err:      # dask is an optional extra
+        raise RuntimeError(f"--cluster needs dask.distributed, which does not import here ({err}): pip install "
+                           "'autodiff-lab[cluster]' (or the cluster lines of environment.yml)") from None
 
     pool = Cluster(spec)
     try:

@@ -265,3 +265,19 @@ def test_a_scheduler_that_goes_away_stops_the_run_cleanly_and_a_rerun_resumes(sa
             process.wait(timeout=30)
     assert report.graded == 4 - len(done)
     assert table(report) == {"ada": ("ok", 15), "ben": ("ok", 8), "cy": ("ok", 13), "dee": ("ok", 0)}
+
+
+def test_without_dask_the_cluster_flag_says_what_to_install_and_nothing_else_changes(tmp_path):
+    """dask is an optional extra: where it is not installed, --cluster stops with one line naming the extra, and
+    the package, the grader and its command line import as before."""
+    blocked = ("import sys\n"
+               "for name in ('dask', 'distributed'):\n"
+               "    sys.modules[name] = None              # as if not installed: importing it raises ImportError\n"
+               "from autodiff_lab.cli import main\n"
+               "import grader.pipeline\n"
+               f"sys.exit(main(['grade', 'a1_backprop', '--sample', '--quiet', '--out', {str(tmp_path)!r}, "
+               "'--cluster', 'local:2']))\n")
+    done = subprocess.run([sys.executable, "-c", blocked], capture_output=True, text=True, timeout=300)
+    assert done.returncode != 0
+    assert "pip install 'autodiff-lab[cluster]'" in done.stderr and "Traceback" not in done.stderr, done.stderr
+    assert not (tmp_path / "a1_backprop" / "grades.csv").exists()
