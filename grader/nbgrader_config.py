@@ -15,7 +15,7 @@ c.CourseDirectory.release_directory = "assignments"
 c.Execute.timeout = 60
 c.OverwriteCells.add_missing_cells = True
 
-# --- the pipeline's sandbox: limits per submission, each a positive number (see grader/sandbox/supervisor.py,
+# --- the pipeline's sandbox: limits per submission, each a positive number (see grader/sandbox/outcomes.py,
 #     Limits); --cell-timeout and --submission-timeout override the first two
 c.Sandbox.cell_timeout = 30          # seconds of wall clock per cell
 c.Sandbox.submission_timeout = 300   # seconds of wall clock for the whole notebook, cells and harvests

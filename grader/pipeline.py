@@ -45,7 +45,7 @@ from .progress import Progress
 from .runner import SEVERITY_ORDER, Result, grade_submission
 from .sandbox import Isolation, cgroups, leases
 from .sandbox.isolation import engine_dir
-from .sandbox.supervisor import KernelBroken
+from .sandbox.outcomes import KernelBroken
 from .structure import policy_of_files
 from .summary import write_csv, write_summary
 

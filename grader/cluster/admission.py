@@ -23,7 +23,7 @@ from distributed.diagnostics.plugin import WorkerPlugin
 from ..config import PACKAGE
 from ..sandbox import Isolation, Limits, Sandbox, cgroups, detect_isolation
 from ..sandbox.isolation import engine_dir
-from ..sandbox.supervisor import SandboxError
+from ..sandbox.outcomes import SandboxError
 
 RESOURCE = "autodiff-lab-grading"    # the dask resource a grading task needs: admitted workers alone have it
 ATTRIBUTE = "autodiff_lab_admission"  # where a worker keeps its verdict: (digest of the expectation, failures)

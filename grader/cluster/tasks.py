@@ -13,7 +13,7 @@ from pathlib import Path
 from ..collect import Submission
 from ..runner import run_in_sandbox
 from ..sandbox import leases
-from ..sandbox.supervisor import KernelBroken
+from ..sandbox.outcomes import KernelBroken
 from .admission import ATTRIBUTE
 from .transfer import unpack
 

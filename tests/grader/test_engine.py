@@ -73,7 +73,7 @@ def broken_engine(tmp_path, monkeypatch):
 
 @pytest.mark.parametrize("level", list(Isolation))
 def test_a_kernel_that_cannot_import_the_engine_says_why_for_the_instructor(broken_engine, level):
-    from grader.sandbox.supervisor import KernelBroken
+    from grader.sandbox.outcomes import KernelBroken
 
     if level is not Isolation.RLIMITS and (level is Isolation.NAMESPACES and os.geteuid() != 0
                                            or not isolation.probe(level)):

@@ -150,7 +150,7 @@ def test_control_groups_of_killed_graders_are_cleared():
     of a grader still running, and recent ones, stay."""
     import subprocess
 
-    from grader.sandbox.supervisor import SCRATCH_PREFIX, sweep_stale
+    from grader.sandbox.scratch import SCRATCH_PREFIX, sweep_stale
 
     gone = subprocess.Popen(["true"])
     gone.wait()
@@ -260,7 +260,7 @@ def test_scratch_folders_of_killed_graders_are_swept(tmp_path, monkeypatch):
     import tempfile
 
     from grader.sandbox import leases
-    from grader.sandbox.supervisor import SCRATCH_PREFIX, sweep_stale
+    from grader.sandbox.scratch import SCRATCH_PREFIX, sweep_stale
 
     monkeypatch.setattr(tempfile, "tempdir", str(tmp_path))
     make = (f"import sys; sys.path.insert(0, {REPO!r}); from grader.sandbox import leases; "
