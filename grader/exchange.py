@@ -7,18 +7,27 @@ from feedback/<student>/<assignment>/ and names the released page by a hash of t
 only that student's own `nbgrader fetch_feedback` can compute. nbgrader's generate_feedback copies them there; the
 pipeline writes its own pages, so it copies them here.
 
-Both files are the student's bytes: each is read only if it is a small regular file (no link, at most 4 KiB),
-and written as text nbgrader reads, never interpreted here.
+Both files are the student's bytes, and release_feedback reads them for the whole class in one loop: one
+student's missing, linked, huge or undecodable stamp would stop it for everyone after them. So a stamp is copied
+only when it is a small regular file (no link) of the form nbgrader writes; otherwise a stand-in is written (a
+timestamp of now, a random secret nobody holds), and release_feedback goes on, releasing that page under a name
+no one can compute.
 """
 
 from __future__ import annotations
 
+import datetime
 import os
+import re
+import secrets
 import stat
 from pathlib import Path
 
-STAMPS = ("timestamp.txt", "submission_secret.txt")
 MAX_BYTES = 4096
+FORMS = {   # what nbgrader submit writes: a timestamp like "2026-12-07 20:18:55.172946 UTC", secrets.token_hex(64)
+    "timestamp.txt": re.compile(r"[0-9A-Za-z :.+-]{1,64}"),
+    "submission_secret.txt": re.compile(r"[0-9a-f]{16,256}"),
+}
 
 
 def read_small_file(path: Path) -> bytes | None:
@@ -36,15 +45,28 @@ def read_small_file(path: Path) -> bytes | None:
         os.close(fd)
 
 
+def stamp(submission: Path | None, name: str) -> str | None:
+    """The submission's stamp `name`, if it has the form nbgrader writes."""
+    data = read_small_file(submission / name) if submission is not None else None
+    text = data.decode("ascii", errors="replace").strip() if data is not None else ""
+    return text if FORMS[name].fullmatch(text) else None
+
+
+def stand_in(name: str) -> str:
+    if name == "timestamp.txt":
+        return datetime.datetime.now(datetime.timezone.utc).strftime("%Y-%m-%d %H:%M:%S.%f UTC")
+    return secrets.token_hex(64)
+
+
 def keep_submission_stamps(submission: Path | None, feedback: Path) -> list[str]:
-    """Copy the submission's timestamp and secret (when it has them) into the feedback folder; the names copied."""
+    """Write the submission's timestamp and secret into the feedback folder (for any that is missing or not of
+    nbgrader's form, the stand-in written before, else a new one); the names copied from the submission."""
     copied = []
-    for name in STAMPS:
-        data = read_small_file(submission / name) if submission is not None else None
-        target = feedback / name
-        if data is None:
-            target.unlink(missing_ok=True)             # no stale stamp of an earlier submission
-            continue
-        target.write_bytes(data)
-        copied.append(name)
+    for name in FORMS:
+        text = stamp(submission, name)
+        if text is not None:
+            copied.append(name)
+        else:
+            text = stamp(feedback, name) or stand_in(name)     # a regrade keeps the stand-in: the page's name stays
+        (feedback / name).write_text(text, encoding="ascii")
     return copied
