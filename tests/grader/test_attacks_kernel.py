@@ -298,3 +298,13 @@ def test_attack_an_exception_whose_message_raises_costs_only_its_own_item():
         box.run("class E(Exception):\n    def __str__(self):\n        raise E()\n\n\ndef f():\n    raise E()")
         got = box.harvest([{"key": "k", "op": "call", "fn": "f"}, {"key": "j", "op": "call", "fn": "lambda: 1"}], {})
     assert got.results["k"] == {"error": "E"} and "value" in got.results["j"]
+
+
+def test_attack_a_warm_kernel_finds_no_module_that_started_it():
+    """Attack: a kernel forked warm (grader/sandbox/zygote.py) looks up the modules that started it, whose frames
+    the guard counts as the kernel's own, to call code the guard would not blame on the notebook."""
+    with Sandbox(QUICK) as box:
+        box.run("import sys\nfound = [n for n in ('zygote', 'launcher', 'warm', 'kernel', 'harvest', 'guard', "
+                "'functions', 'grader') if n in sys.modules]", cell="attack")
+        got = box.harvest([{"key": "k", "op": "call", "fn": "lambda: len(found)"}], {})
+    assert got.arrays[got.results["k"]["value"]["$array"]] == 0
