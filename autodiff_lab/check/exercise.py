@@ -138,14 +138,9 @@ def check_function(fn: Any, reference: Callable | Sequence, inputs: Iterable[tup
     inputs = [tuple(args) for args in inputs]
     for k, args in enumerate(inputs):
         where = f"input set {k + 1} of {len(inputs)}: {_show(args)}"
-        try:
-            got = fn(*copy.deepcopy(args))
-        except NotImplementedError:
-            return not_answered(label)
-        except Exception as err:  # noqa: BLE001  (the student's error becomes the report)
-            return ExerciseReport(False, f"{label} raised {exception_words(err)}", [where])
-        if got is None or got is Ellipsis:
-            return not_answered(f"{label} returned {got!r} (did it forget to `return` its result?)")
+        got, stop = _answer(fn, copy.deepcopy(args), label, where, "its result")
+        if stop is not None:
+            return stop
         try:
             expected = reference(*copy.deepcopy(args)) if callable(reference) else reference[k]
         except NotImplementedError:  # the reference runs code of an earlier exercise not answered yet
@@ -220,14 +215,9 @@ def check_topological_order(order_fn: Any, roots: Sequence[Any], *, parents: Cal
     parents = parents or (lambda node: node.parents)
     for k, root in enumerate(roots):
         where = f"graph {k + 1} of {len(roots)} (output {_show(root)})"
-        try:
-            order = order_fn(root)
-        except NotImplementedError:
-            return not_answered(label)
-        except Exception as err:  # noqa: BLE001  (the student's error becomes the report)
-            return ExerciseReport(False, f"{label} raised {exception_words(err)}", [where])
-        if order is None or order is Ellipsis:
-            return not_answered(f"{label} returned {order!r} (did it forget to `return` the list?)")
+        order, stop = _answer(order_fn, (root,), label, where, "the list")
+        if stop is not None:
+            return stop
         problem = _order_problem(list(order) if isinstance(order, (list, tuple)) else order, root, parents)
         if problem:
             return ExerciseReport(False, f"{label} is wrong on {where}", [problem])
@@ -303,3 +293,17 @@ def _brief(value: Any) -> str:
     if isinstance(value, list):
         return "[" + ", ".join(_brief(v) for v in value) + "]"
     return repr(value)
+
+
+def _answer(fn: Callable, args: tuple, label: str, where: str, result: str) -> tuple[Any, ExerciseReport | None]:
+    """(what the student's fn returns on args, None), or (None, the report that ends the check): not answered
+    yet (NotImplementedError, or None or ... returned), or what it raised."""
+    try:
+        got = fn(*args)
+    except NotImplementedError:
+        return None, not_answered(label)
+    except Exception as err:  # noqa: BLE001  (the student's error becomes the report)
+        return None, ExerciseReport(False, f"{label} raised {exception_words(err)}", [where])
+    if got is None or got is Ellipsis:
+        return None, not_answered(f"{label} returned {got!r} (did it forget to `return` {result}?)")
+    return got, None
