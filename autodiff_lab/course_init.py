@@ -199,17 +199,22 @@ def register(subparsers: argparse._SubParsersAction) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    try:
-        report = init_working_copy(args.dir)
-    except (MaterialMissing, NotADirectoryError) as err:
-        print(f"autodiff-lab course init: error: {err}", file=sys.stderr)
-        return 2
-    except OSError as err:
-        print(f"autodiff-lab course init: error: cannot write to {args.dir}: {err.strerror or err}",
-              file=sys.stderr)
+    report = lay_out(args.dir, "autodiff-lab course init")
+    if report is None:
         return 2
     print(describe(report))
     return 1 if report.failed else 0
+
+
+def lay_out(target: str, command: str) -> Report | None:
+    """init_working_copy for a command line: its report, or None after one line on stderr saying what is wrong."""
+    try:
+        return init_working_copy(target)
+    except (MaterialMissing, NotADirectoryError) as err:
+        print(f"{command}: error: {err}", file=sys.stderr)
+    except OSError as err:
+        print(f"{command}: error: cannot write to {target}: {err.strerror or err}", file=sys.stderr)
+    return None
 
 
 def describe(report: Report, how_to_open: bool = True) -> str:

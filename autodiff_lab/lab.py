@@ -18,7 +18,7 @@ import subprocess
 import sys
 from pathlib import Path
 
-from .course_init import START, MaterialMissing, describe, init_working_copy
+from .course_init import START, describe, lay_out
 
 CONFIG_DIR = Path(__file__).resolve().parent / "jupyter_config"
 DEFAULT_DIR = "my-course"
@@ -66,13 +66,8 @@ def run(args: argparse.Namespace) -> int:
         print(f"autodiff-lab lab: error: {' and '.join(missing)} not installed here: "
               f"pip install 'autodiff-lab[course]' (or conda env create -f environment.yml)", file=sys.stderr)
         return 2
-    try:
-        report = init_working_copy(args.dir)
-    except (MaterialMissing, NotADirectoryError) as err:
-        print(f"autodiff-lab lab: error: {err}", file=sys.stderr)
-        return 2
-    except OSError as err:
-        print(f"autodiff-lab lab: error: cannot write to {args.dir}: {err.strerror or err}", file=sys.stderr)
+    report = lay_out(args.dir, "autodiff-lab lab")
+    if report is None:
         return 2
     if report.fresh or report.written or report.failed:
         print(describe(report, how_to_open=False))
