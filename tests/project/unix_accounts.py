@@ -81,9 +81,17 @@ class Accounts:
             keep = self.base / "views" / str(i)
             setup += [f"mkdir -p {shlex.quote(str(keep))}", f"mount --bind {shlex.quote(str(folder))} {keep}",
                       f"mount -t tmpfs -o mode=0755 tmpfs {shlex.quote(str(folder))}"]
-            for top in sorted({folder / p.relative_to(folder).parts[0] for p in inside if p != folder}):
-                setup += [f"mkdir -p {shlex.quote(str(top))}",
-                          f"mount --bind {shlex.quote(str(keep / top.name))} {shlex.quote(str(top))}"]
+            # the entries the test needs; every entry when a needed path is the closed folder itself (a checkout
+            # in a 0700 temp folder), each keeping its own owner and mode
+            names = (os.listdir(folder) if folder in inside
+                     else {p.relative_to(folder).parts[0] for p in inside})
+            for top in sorted(folder / name for name in names):
+                original = shlex.quote(str(keep / top.name))
+                if top.is_symlink():
+                    setup.append(f"ln -s {shlex.quote(os.readlink(top))} {shlex.quote(str(top))}")
+                    continue
+                make = "mkdir -p" if top.is_dir() else "touch"
+                setup += [f"{make} {shlex.quote(str(top))}", f"mount --bind {original} {shlex.quote(str(top))}"]
             setup.append(f"mount -o remount,bind,ro {shlex.quote(str(folder))}")
         setup.append(f"cd {shlex.quote(str(cwd or self.home(user)))}")
         setup.append(f"exec setpriv --reuid {user} --regid {user} --init-groups -- " + shlex.join(argv))
